@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.errors import json_error_response
+from config.health import healthz
+
+
+def api_not_found(request, *args, **kwargs):
+    return json_error_response(404, "not_found", "No API endpoint at this path.")
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("workspaces.api.urls")),
+    path("api/", include("rooms.api.urls")),
+    path("api/", include("insights.api.urls")),
+    path("api/", include("events.api.urls")),
+    path("", include("events.urls")),
+    re_path(r"^api(/.*)?$", api_not_found),
+]

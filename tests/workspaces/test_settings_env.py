@@ -1,0 +1,36 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_database, env_int, env_secret
+
+
+def test_malformed_boolean_fails_loudly(monkeypatch):
+    monkeypatch.setenv("DEBUG", "ture")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env_bool("DEBUG", False)
+
+
+def test_malformed_integer_fails_loudly(monkeypatch):
+    monkeypatch.setenv("CELERY_TASK_TIME_LIMIT", "ten")
+    with pytest.raises(ImproperlyConfigured, match="CELERY_TASK_TIME_LIMIT"):
+        env_int("CELERY_TASK_TIME_LIMIT", 10)
+
+
+def test_malformed_database_url_fails_loudly(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "nosuchdb://x")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        env_database("DATABASE_URL", "sqlite:///x")
+
+
+def test_secret_is_required_without_debug(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        env_secret("SECRET_KEY", debug=False, data_dir=tmp_path, generate=lambda: "x")
+
+
+def test_secret_is_generated_once_in_debug(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    values = iter(["first", "second"])
+    first = env_secret("SECRET_KEY", debug=True, data_dir=tmp_path, generate=lambda: next(values))
+    again = env_secret("SECRET_KEY", debug=True, data_dir=tmp_path, generate=lambda: next(values))
+    assert first == again == "first"

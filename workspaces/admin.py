@@ -1,0 +1,115 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from workspaces.admin_scoping import (
+    EDITOR_ROLES,
+    WorkspaceScopedAdmin,
+    WorkspaceScopedAdminMixin,
+)
+from workspaces.models import ApiKey, Membership, User, WorkerHeartbeat, Workspace
+from workspaces.services import api_key_create, api_key_revoke
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "job_title", "is_staff", "is_active"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name", "job_title")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"fields": ("email", "full_name", "password1", "password2")}),)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(memberships__workspace__memberships__user=request.user).distinct()
+
+    def has_module_permission(self, request):
+        return request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class MembershipInline(WorkspaceScopedAdminMixin, admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(WorkspaceScopedAdminMixin, admin.ModelAdmin):
+    workspace_path = "id"
+    list_display = ["name", "slug", "internal_company_name", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "workspace", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["workspace", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+    fields = ["workspace", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [
+            "workspace",
+            "name",
+            "prefix",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else self.get_readonly_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        issued = api_key_create(workspace=obj.workspace, name=obj.name, created_by=request.user)
+        obj.pk = issued.api_key.pk
+        messages.warning(
+            request,
+            f"Copy this API key now; it is not shown again: {issued.plaintext}",
+        )
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke(self, request, queryset: QuerySet):
+        editable = self._scoped(request, queryset, EDITOR_ROLES)
+        for api_key in editable.filter(revoked_at__isnull=True):
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked at {timezone.now():%Y-%m-%d %H:%M} UTC.")
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["hostname", "seen_at"]
+
+    def has_add_permission(self, request):
+        return False
