@@ -17,8 +17,10 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("workspaces.api.urls")),
     path("api/", include("rooms.api.urls")),
+    path("api/", include("rooms.api.activity_urls")),
     path("api/", include("insights.api.urls")),
     path("api/", include("events.api.urls")),
+    path("api/", include("syncing.api.urls")),
     path("", include("events.urls")),
     re_path(r"^api(/.*)?$", api_not_found),
 ]
