@@ -1,0 +1,440 @@
+"""Sales rooms: the room structure (sections, steps = pages, actions = action items), the people
+on a room (internal members, external contacts) and the activity recorded on it.
+
+Viewer modelling: every row that points at a person (action assignees, viewership, engagements,
+visits) has a nullable ``user`` FK (an internal workspace member) and a nullable ``contact`` FK
+(an external person), and a check constraint that exactly one of them is set. Both are plain
+FKs, so joins and aggregates stay in SQL; ``viewer`` returns whichever is set.
+
+Every table carries the denormalised ``workspace`` FK (WorkspaceOwned): scoping is one filter
+and the activity tables can be indexed by (workspace, time) without a join.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from workspaces.models import WorkspaceOwned
+
+
+class Access(models.TextChoices):
+    """Who sees a section, step or action: ``hidden`` is internal only."""
+
+    VISIBLE = "visible", "Visible"
+    RESTRICTED = "restricted", "Restricted"
+    LOCKED = "locked", "Locked"
+    HIDDEN = "hidden", "Hidden"
+
+
+def _exactly_one(first: str, second: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(Q(**{f"{first}__isnull": False}) & Q(**{f"{second}__isnull": True}))
+        | (Q(**{f"{first}__isnull": True}) & Q(**{f"{second}__isnull": False})),
+        name=name,
+    )
+
+
+class ViewerMixin(models.Model):
+    """An internal member (``user``) or an external ``contact``: exactly one is set."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "rooms.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def viewer(self):
+        return self.user if self.user_id else self.contact
+
+
+class Company(WorkspaceOwned):
+    """A buyer's company (the room's target company)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255)
+    domain = models.CharField(max_length=255, blank=True)
+    brand_color = models.CharField(max_length=7, blank=True, help_text="Hex color, e.g. #1F6FEB")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "companies"
+        indexes = [models.Index(fields=["workspace", "name"], name="company_ws_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoomStatus(WorkspaceOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=255)
+    is_default = models.BooleanField(
+        default=False, help_text="Given to new rooms created without a status."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "title", "id"]
+        verbose_name_plural = "room statuses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"], condition=Q(is_default=True), name="roomstatus_one_default"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Label(WorkspaceOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255)
+    color = models.CharField(max_length=7, blank=True, help_text="Hex color, e.g. #1F6FEB")
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(WorkspaceOwned):
+    """An external person (buyer). Unique per workspace by email, case-insensitively; services
+    store the email lower-cased."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=255, blank=True)
+    job_title = models.CharField(max_length=255, blank=True)
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), "workspace", name="contact_unique_email")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Room(WorkspaceOwned):
+    class NavColor:
+        """The two named values ``nav_color`` takes besides a hex color."""
+
+        ORG = "flow-org-color"
+        TARGET_COMPANY = "target-company-color"
+
+    # Optional text fields store "" when unset (Django's convention); the API renders "" as null.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    is_template = models.BooleanField(default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_rooms",
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="rooms"
+    )
+    status = models.ForeignKey(
+        RoomStatus, null=True, blank=True, on_delete=models.SET_NULL, related_name="rooms"
+    )
+    label = models.ForeignKey(
+        Label, null=True, blank=True, on_delete=models.SET_NULL, related_name="rooms"
+    )
+    primary_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="primary_rooms"
+    )
+    hs_deal_id = models.CharField("HubSpot deal id", max_length=64, blank=True)
+    sf_opportunity_id = models.CharField("Salesforce opportunity id", max_length=18, blank=True)
+    attio_deal_id = models.CharField("Attio deal id", max_length=64, blank=True)
+    cover_title = models.CharField(max_length=255, blank=True)
+    cover_description = models.TextField(blank=True)
+    cover_disabled = models.BooleanField(default=False)
+    theme_color = models.CharField(max_length=7, blank=True)
+    nav_color = models.CharField(max_length=32, blank=True)
+    slug = models.SlugField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "slug"], name="room_unique_slug")
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "is_template", "created_at"], name="room_ws_created"),
+            models.Index(fields=["workspace", "is_template", "updated_at"], name="room_ws_updated"),
+            models.Index(fields=["workspace", "is_template", "title"], name="room_ws_title"),
+            models.Index(fields=["hs_deal_id"], name="room_hs_deal"),
+            models.Index(fields=["sf_opportunity_id"], name="room_sf_opportunity"),
+            models.Index(fields=["attio_deal_id"], name="room_attio_deal"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RoomMember(WorkspaceOwned):
+    """An internal member on the room's team. ``is_room_owner`` mirrors ``Room.owner`` (kept in
+    step by rooms.services)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_memberships"
+    )
+    is_room_owner = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="roommember_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.room}"
+
+
+class RoomContact(WorkspaceOwned):
+    """An external contact on the room. ``is_primary_contact`` mirrors ``Room.primary_contact``
+    (kept in step by rooms.services)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="contacts")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="room_links")
+    is_primary_contact = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "contact"], name="roomcontact_unique_contact")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} on {self.room}"
+
+
+class Section(WorkspaceOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sections")
+    title = models.CharField(max_length=255)
+    position = models.PositiveIntegerField(default=0)
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.VISIBLE)
+    is_completed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "created_at", "id"]
+        indexes = [models.Index(fields=["room", "position"], name="section_room_position")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_visible_to_external(self) -> bool:
+        return self.access != Access.HIDDEN
+
+
+class Step(WorkspaceOwned):
+    """A page of a section (``/api/v2/pages``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="steps")
+    title = models.CharField(max_length=255)
+    position = models.PositiveIntegerField(default=0)
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.VISIBLE)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "created_at", "id"]
+        indexes = [models.Index(fields=["section", "position"], name="step_section_position")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_visible_to_external(self) -> bool:
+        return self.access != Access.HIDDEN
+
+
+class Action(WorkspaceOwned):
+    """An action item of a section's action plan, optionally placed on one of its pages."""
+
+    class Status(models.TextChoices):
+        TODO = "todo", "To do"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="actions")
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.CASCADE, related_name="actions"
+    )
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TODO)
+    internal = models.BooleanField(default=False)
+    start_date = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateTimeField(null=True, blank=True)
+    action_type = models.CharField(max_length=64, blank=True)
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.VISIBLE)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "created_at", "id"]
+        indexes = [
+            models.Index(fields=["section", "position"], name="action_section_position"),
+            models.Index(fields=["step", "position"], name="action_step_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_visible_to_external(self) -> bool:
+        return self.access != Access.HIDDEN
+
+
+class ActionAssignee(WorkspaceOwned, ViewerMixin):
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="assignees")
+
+    class Meta:
+        constraints = [
+            _exactly_one("user", "contact", "actionassignee_one_person"),
+            models.UniqueConstraint(fields=["action", "user"], name="actionassignee_unique_user"),
+            models.UniqueConstraint(
+                fields=["action", "contact"], name="actionassignee_unique_contact"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} on {self.action}"
+
+
+class Viewership(WorkspaceOwned, ViewerMixin):
+    """How long and how often one viewer looked at one step or one action. One row per viewer
+    and target (NULLs are distinct in the unique constraints, so each pair holds alone)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="viewerships")
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.CASCADE, related_name="viewerships"
+    )
+    action = models.ForeignKey(
+        Action, null=True, blank=True, on_delete=models.CASCADE, related_name="viewerships"
+    )
+    duration_in_seconds = models.PositiveIntegerField(default=0)
+    times_viewed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            _exactly_one("user", "contact", "viewership_one_viewer"),
+            _exactly_one("step", "action", "viewership_one_target"),
+            models.UniqueConstraint(fields=["step", "user"], name="viewership_unique_step_user"),
+            models.UniqueConstraint(
+                fields=["step", "contact"], name="viewership_unique_step_contact"
+            ),
+            models.UniqueConstraint(
+                fields=["action", "user"], name="viewership_unique_action_user"
+            ),
+            models.UniqueConstraint(
+                fields=["action", "contact"], name="viewership_unique_action_contact"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} viewed {self.step or self.action}"
+
+
+class Engagement(WorkspaceOwned, ViewerMixin):
+    class Type(models.TextChoices):
+        VIEW = "VIEW", "View"
+        CLICK = "CLICK", "Click"
+        COMMENT = "COMMENT", "Comment"
+        DOWNLOAD = "DOWNLOAD", "Download"
+        REACTION = "REACTION", "Reaction"
+        SHARE = "SHARE", "Share"
+        TASK_COMPLETED = "TASK_COMPLETED", "Task completed"
+
+    # Indexed by the (room, created_at) and (room, type) indexes below.
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="engagements", db_index=False
+    )
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.CASCADE, related_name="engagements"
+    )
+    action = models.ForeignKey(
+        Action, null=True, blank=True, on_delete=models.CASCADE, related_name="engagements"
+    )
+    type = models.CharField(max_length=16, choices=Type.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    # NULL, not "", when there is none: rows without a client id must not collide in the
+    # unique constraint below.
+    client_id = models.CharField(  # noqa: DJ001
+        max_length=255, null=True, blank=True, help_text="The sender's event id (ingestion)."
+    )
+
+    class Meta:
+        constraints = [
+            _exactly_one("user", "contact", "engagement_one_viewer"),
+            _exactly_one("step", "action", "engagement_one_target"),
+            models.UniqueConstraint(
+                fields=["workspace", "client_id"], name="engagement_unique_client_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "created_at"], name="engagement_ws_created"),
+            models.Index(fields=["room", "created_at"], name="engagement_room_created"),
+            models.Index(fields=["room", "type"], name="engagement_room_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} by {self.viewer}"
+
+
+class Visit(WorkspaceOwned, ViewerMixin):
+    """One visit of a viewer to a room (lastSeen, viewCount, totalViews)."""
+
+    # Indexed by the (room, at) index below.
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="visits", db_index=False)
+    at = models.DateTimeField(default=timezone.now)
+    # NULL, not "", when there is none: rows without a client id must not collide in the
+    # unique constraint below.
+    client_id = models.CharField(  # noqa: DJ001
+        max_length=255, null=True, blank=True, help_text="The sender's event id (ingestion)."
+    )
+
+    class Meta:
+        constraints = [
+            _exactly_one("user", "contact", "visit_one_viewer"),
+            models.UniqueConstraint(
+                fields=["workspace", "client_id"], name="visit_unique_client_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "at"], name="visit_ws_at"),
+            models.Index(fields=["room", "at"], name="visit_room_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} visited {self.room} at {self.at:%Y-%m-%d %H:%M}"
