@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from syncing import crypto
+from workspaces.models import WorkspaceOwned, WorkspaceQuerySet
+
+
+class Connection(WorkspaceOwned):
+    """One upstream account of a workspace. The credentials column holds only a Fernet token;
+    read and write them through ``credentials``."""
+
+    class Provider(models.TextChoices):
+        ROOMS_PLATFORM = "rooms_platform", "Rooms platform (Flowla API v2)"
+        WEBINAR_PLATFORM = "webinar_platform", "Webinar platform (FLOW API v1)"
+        # Reserved for the CRM sync.
+        HUBSPOT = "hubspot", "HubSpot"
+        SALESFORCE = "salesforce", "Salesforce"
+        ATTIO = "attio", "Attio"
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        FAILING = "failing", "Failing"
+        NEEDS_REAUTH = "needs_reauth", "Needs re-authentication"
+
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    name = models.CharField(max_length=100)
+    base_url = models.URLField(max_length=500)
+    credentials_encrypted = models.TextField(blank=True, default="", editable=False)
+    enabled = models.BooleanField(default=True)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK)
+    status_detail = models.TextField(blank=True, default="")
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workspace_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="connection_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_provider_display()})"
+
+    @property
+    def credentials(self) -> dict:
+        return crypto.decrypt_json(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, value: dict) -> None:
+        self.credentials_encrypted = crypto.encrypt_json(value) if value else ""
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_encrypted)
+
+
+class SyncRun(WorkspaceOwned):
+    """One run of one stream of one connection, recorded as it goes."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Manual"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partial (some records failed)"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
+    stream = models.CharField(max_length=64)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    full_refresh = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    cursor_before = models.JSONField(null=True, blank=True)
+    cursor_after = models.JSONField(null=True, blank=True)
+    upstream_calls = models.PositiveIntegerField(default=0)
+    # The first SYNC_RUN_MAX_ERRORS errors: {message, upstream_id, correlation_id, status}.
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["connection", "stream", "-started_at"], name="syncrun_stream_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} of {self.connection_id} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+def _idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class OutboxQuerySet(WorkspaceQuerySet):
+    def deliverable(self, now):
+        """Due pending messages of usable connections that no older message of the same
+        object is still waiting for."""
+        older_waiting = OutboxMessage.objects.filter(
+            connection=OuterRef("connection"),
+            object_key=OuterRef("object_key"),
+            status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING],
+            pk__lt=OuterRef("pk"),
+        )
+        return (
+            self.filter(
+                status=OutboxMessage.Status.PENDING,
+                next_attempt_at__lte=now,
+                connection__enabled=True,
+            )
+            .exclude(connection__status=Connection.Status.NEEDS_REAUTH)
+            .exclude(~Q(object_key="") & Exists(older_waiting))
+        )
+
+
+class OutboxMessage(WorkspaceOwned):
+    """A local change to deliver upstream, written in the same transaction as the change."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="outbox_messages"
+    )
+    kind = models.CharField(max_length=64, help_text="Names the handler that delivers it.")
+    # The local object the message is about: messages of one object are delivered in order.
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    target = GenericForeignKey("content_type", "object_id")
+    # "<app_label>.<model>:<pk>" or a plain reference; messages with the same key are
+    # delivered one at a time in creation order. Empty: no ordering.
+    object_key = models.CharField(max_length=255, blank=True, default="")
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    upstream_id = models.CharField(max_length=255, blank=True, default="")
+    # A reference flowsync puts in what it creates, so a retried create can find its object.
+    idempotency_key = models.CharField(max_length=64, default=_idempotency_key, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="outbox_due_idx",
+            ),
+            models.Index(
+                fields=["connection", "object_key", "id"],
+                name="outbox_object_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"

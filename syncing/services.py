@@ -1,0 +1,116 @@
+"""Writes for connections: credentials, status, test, key rotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncing import crypto
+from syncing.errors import AuthError, RecordError, UpstreamError
+from syncing.http import UpstreamClient
+from syncing.models import Connection
+from syncing.providers import NoClientError, client_for
+from workspaces.models import Workspace
+
+
+def connection_create(
+    *,
+    workspace: Workspace,
+    provider: str,
+    name: str,
+    base_url: str,
+    api_key: str,
+    options: dict | None = None,
+    enabled: bool = True,
+) -> Connection:
+    connection = Connection(
+        workspace=workspace,
+        provider=provider,
+        name=name,
+        base_url=base_url,
+        options=options or {},
+        enabled=enabled,
+    )
+    connection.credentials = {"api_key": api_key}
+    connection.full_clean()
+    connection.save()
+    return connection
+
+
+def connection_set_credentials(*, connection: Connection, api_key: str) -> None:
+    """Replace the secret; a connection waiting for re-authentication is usable again."""
+    connection.credentials = {**connection.credentials, "api_key": api_key}
+    fields = ["credentials_encrypted", "updated_at"]
+    if connection.status == Connection.Status.NEEDS_REAUTH:
+        connection.status = Connection.Status.OK
+        connection.status_detail = "Credentials replaced."
+        connection.status_changed_at = timezone.now()
+        fields += ["status", "status_detail", "status_changed_at"]
+    connection.save(update_fields=fields)
+
+
+def connection_set_status(*, connection: Connection, status: str, detail: str = "") -> None:
+    """Record the connection's health; a write only when something changed."""
+    if connection.status == status and connection.status_detail == detail:
+        return
+    now = timezone.now()
+    changes = {"status": status, "status_detail": detail[:2000], "updated_at": now}
+    if connection.status != status:
+        changes["status_changed_at"] = now
+    Connection.objects.filter(pk=connection.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(connection, field, value)
+
+
+def connection_client(connection: Connection) -> UpstreamClient:
+    """The connection's client; a 401/403 marks the connection as needing re-authentication."""
+
+    def needs_reauth(error: AuthError) -> None:
+        connection_set_status(
+            connection=connection,
+            status=Connection.Status.NEEDS_REAUTH,
+            detail=f"The upstream refused the credentials: {error.message}",
+        )
+
+    return client_for(connection, on_auth_error=needs_reauth)
+
+
+@dataclass(frozen=True)
+class ConnectionTestResult:
+    ok: bool
+    detail: str
+
+
+def connection_test(*, connection: Connection) -> ConnectionTestResult:
+    """One cheap upstream call with the stored credentials; the status follows the result."""
+    try:
+        client = connection_client(connection)
+    except NoClientError as error:
+        return ConnectionTestResult(ok=False, detail=str(error))
+    try:
+        detail = client.ping()
+    except AuthError as error:
+        return ConnectionTestResult(ok=False, detail=f"Credentials refused: {error.message}")
+    except (UpstreamError, RecordError) as error:
+        connection_set_status(
+            connection=connection, status=Connection.Status.FAILING, detail=error.message
+        )
+        return ConnectionTestResult(ok=False, detail=error.message)
+    finally:
+        client.close()
+    connection_set_status(connection=connection, status=Connection.Status.OK, detail=detail)
+    return ConnectionTestResult(ok=True, detail=detail)
+
+
+def credentials_reencrypt_all() -> int:
+    """Re-encrypt every stored secret with the first FIELD_ENCRYPTION_KEY (after a rotation,
+    before the old key is removed). Returns the number of connections rewritten."""
+    count = 0
+    with transaction.atomic():
+        for connection in Connection.objects.select_for_update().exclude(credentials_encrypted=""):
+            connection.credentials_encrypted = crypto.reencrypt(connection.credentials_encrypted)
+            connection.save(update_fields=["credentials_encrypted"])
+            count += 1
+    return count

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+
+from syncing.coordination import redis_client
+from syncing.models import Connection
+from syncing.services import connection_create
+from tests.factories import WorkspaceFactory
+from tests.syncing.fakes.rooms_platform import FakeRoomsPlatform
+
+
+@pytest.fixture(autouse=True)
+def _sync_settings(settings):
+    """Short timeouts and backoffs so retries run in milliseconds, and a clean Redis."""
+    settings.SYNC_HTTP_CONNECT_TIMEOUT = 2.0
+    settings.SYNC_HTTP_READ_TIMEOUT = 0.5
+    settings.SYNC_HTTP_RETRIES = 3
+    settings.SYNC_HTTP_BACKOFF_FACTOR = 0.01
+    settings.SYNC_HTTP_BACKOFF_JITTER = 0.01
+    settings.SYNC_HTTP_RETRY_AFTER_MAX = 5
+    settings.SYNC_OUTBOX_BACKOFF_BASE = 0.0
+    settings.SYNC_BUDGET_MAX_WAIT = 10.0
+    client = redis_client()
+    for key in client.scan_iter("sync:*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def rooms_fake():
+    fake = FakeRoomsPlatform().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Acme Sales", slug="acme-sync")
+
+
+@pytest.fixture
+def rooms_connection(workspace, rooms_fake) -> Connection:
+    return connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.ROOMS_PLATFORM,
+        name="Flowla",
+        base_url=rooms_fake.url,
+        api_key=rooms_fake.api_key,
+        options={"requests_per_second": 1000, "burst": 1000},
+    )
+
+
+@pytest.fixture
+def test_handlers():
+    from tests.syncing.fakes import handlers
+
+    handlers.register()
+    yield handlers
+    handlers.unregister()
