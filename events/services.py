@@ -12,7 +12,7 @@ from django.utils import timezone
 from config.errors import Conflict, NotFound, invalid_field
 from events.models import Event, Operator, Registrant, Session, SessionOperator
 from events.timing import AccessStatus, access_status
-from rooms.models import Contact
+from rooms.services import contact_get_or_create
 from workspaces.models import Workspace
 
 
@@ -151,25 +151,13 @@ def registrant_register(
 
 
 def registrant_contact_link(*, registrant: Registrant) -> None:
-    """Point the registrant at the workspace's rooms contact with its email (contacts are
-    unique per workspace by email, stored lower-cased), created with the registrant's name if
-    new. The caller saves the registrant."""
-    registrant.contact = _contact_for(
-        workspace=registrant.session.event.workspace,
-        email=registrant.email,
-        name=f"{registrant.first_name} {registrant.last_name}".strip(),
-    )
-
-
-def _contact_for(*, workspace: Workspace, email: str, name: str) -> Contact:
-    lowered = email.strip().lower()
-    contacts = Contact.objects.for_workspace(workspace)
-    contact = contacts.filter(email__iexact=lowered).first()
-    if contact is not None:
-        return contact
+    """Point the registrant at the workspace's rooms contact with its email (created if new,
+    by the rooms app's service). The caller saves the registrant."""
+    workspace = registrant.session.event.workspace
     try:
         with transaction.atomic():
-            return Contact.objects.create(workspace=workspace, email=lowered, name=name)
+            contact = contact_get_or_create(workspace=workspace, email=registrant.email)
     except IntegrityError:
-        # Created concurrently (another registration, a room join, a sync).
-        return contacts.get(email__iexact=lowered)
+        # Created concurrently (another registration, a room join, a sync): it exists now.
+        contact = contact_get_or_create(workspace=workspace, email=registrant.email)
+    registrant.contact = contact
