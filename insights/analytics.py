@@ -1,0 +1,118 @@
+"""Reads for the chatbot insights. Every figure is an SQL aggregate; the number of queries is
+fixed whatever the data or the range (six for the metrics, one for each top list)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower, Trim, Trunc
+
+from insights.models import ChatMessage, ChatUser, FlowTrigger
+from insights.periods import Series, TimeRange, unit_label
+from workspaces.models import Workspace
+
+RECEIVED = Q(direction=ChatMessage.Direction.RECEIVED)
+SENT = Q(direction=ChatMessage.Direction.SENT)
+# Counting the (never null) user column rather than the id keeps every figure readable from
+# the (workspace, sent_at, direction, user) index; COUNT(*) cannot take a filter in Django.
+MESSAGE_FIGURES = {
+    "active_users": Count("user", distinct=True, filter=RECEIVED),
+    "received_messages": Count("user", filter=RECEIVED),
+    "sent_messages": Count("user", filter=SENT),
+}
+MESSAGE_ZEROS = dict.fromkeys(MESSAGE_FIGURES, 0)
+FIGURES = (
+    "active_users",
+    "total_users",
+    "new_users",
+    "triggers",
+    "received_messages",
+    "sent_messages",
+)
+
+
+def _in_range(queryset: QuerySet, field: str, time_range: TimeRange) -> QuerySet:
+    return queryset.filter(**{f"{field}__gte": time_range.start, f"{field}__lt": time_range.end})
+
+
+def _by_unit(queryset: QuerySet, field: str, series: Series, **figures) -> dict[datetime, dict]:
+    """One GROUP BY over the unit start at the series' offset: {unit start: {figure: n}}."""
+    rows = (
+        _in_range(queryset, field, series.range)
+        .annotate(unit=Trunc(field, series.unit, tzinfo=series.tz))
+        .values("unit")
+        .annotate(**figures)
+        .order_by()
+    )
+    return {row.pop("unit"): row for row in rows}
+
+
+def insights_metrics(*, workspace: Workspace, series: Series) -> dict[str, Any]:
+    """The stats of the whole range and one zero-filled point per unit.
+
+    ``total_users`` of a unit counts users first seen before the unit's end (or the range's
+    end, if sooner): those first seen before the range plus the new users of every unit so far.
+    """
+    messages = ChatMessage.objects.for_workspace(workspace)
+    triggers = FlowTrigger.objects.for_workspace(workspace)
+    users = ChatUser.objects.for_workspace(workspace)
+    time_range = series.range
+
+    stats = {
+        **_in_range(messages, "sent_at", time_range).aggregate(**MESSAGE_FIGURES),
+        **_in_range(triggers, "at", time_range).aggregate(triggers=Count("*")),
+        **users.filter(first_seen_at__lt=time_range.end).aggregate(
+            users_before=Count("first_seen_at", filter=Q(first_seen_at__lt=time_range.start)),
+            new_users=Count("first_seen_at", filter=Q(first_seen_at__gte=time_range.start)),
+        ),
+    }
+    message_units = _by_unit(messages, "sent_at", series, **MESSAGE_FIGURES)
+    trigger_units = _by_unit(triggers, "at", series, triggers=Count("*"))
+    user_units = _by_unit(users, "first_seen_at", series, new_users=Count("*"))
+
+    users_before = stats.pop("users_before")
+    stats["total_users"] = users_before + stats["new_users"]
+    total_users = users_before
+    metrics = []
+    for start in series.starts:
+        point = {
+            **MESSAGE_ZEROS,
+            **message_units.get(start, {}),
+            **trigger_units.get(start, {"triggers": 0}),
+            **user_units.get(start, {"new_users": 0}),
+        }
+        total_users += point["new_users"]
+        point["total_users"] = total_users
+        label = unit_label(start, series.unit)
+        metrics.append({"label": label, "start": start, **{n: point[n] for n in FIGURES}})
+    return {"stats": {name: stats[name] for name in FIGURES}, "metrics": metrics}
+
+
+def insights_top_messages(
+    *, workspace: Workspace, time_range: TimeRange, limit: int
+) -> list[dict[str, Any]]:
+    """Received texts grouped after trimming spaces and lower-casing; blank texts are left out.
+    Count descending, ties by text."""
+    return list(
+        _in_range(ChatMessage.objects.for_workspace(workspace), "sent_at", time_range)
+        .filter(RECEIVED)
+        .annotate(text_key=Lower(Trim("text")))
+        .exclude(text_key="")
+        .values("text_key")
+        .annotate(count=Count("*"))
+        .order_by("-count", "text_key")[:limit]
+    )
+
+
+def insights_top_flows(
+    *, workspace: Workspace, time_range: TimeRange, limit: int
+) -> list[dict[str, Any]]:
+    """Flows by number of triggers; count descending, ties by name, then the flow's id."""
+    return list(
+        _in_range(FlowTrigger.objects.for_workspace(workspace), "at", time_range)
+        .values("flow_id", "flow__upstream_id", "flow__name")
+        .annotate(count=Count("*"))
+        .order_by("-count", "flow__name", "flow__upstream_id")[:limit]
+    )

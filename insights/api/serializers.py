@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from insights.api.batches import (
+    MAX_BATCH,
+    BatchSerializer,
+    ItemOfKindSerializer,
+    KindField,
+    StrictCharField,
+)
+from insights.models import ChatMessage
+from insights.periods import (
+    DEFAULT_SPAN,
+    MAX_OFFSET_MINUTES,
+    UNITS,
+    TimeRange,
+    TooManyBuckets,
+    fixed_offset,
+    iso_millis,
+    parse_bound,
+    series_build,
+)
+
+CLIENT_ID = {"max_length": 255}
+DATE_HELP = (
+    "ISO 8601 date (2021-10-01) or date-time (2021-10-01T08:00:00Z). Without a zone it is read "
+    "at `offset`. A date-only `end` includes that whole day."
+)
+
+# --- Ingestion ----------------------------------------------------------------------------------
+
+
+class ChatUserRefSerializer(serializers.Serializer):
+    id = StrictCharField(**CLIENT_ID)
+    name = StrictCharField(max_length=255, required=False, allow_blank=True)
+
+
+class FlowRefSerializer(serializers.Serializer):
+    id = StrictCharField(**CLIENT_ID)
+    name = StrictCharField(max_length=255, required=False, allow_blank=True)
+
+
+class MessageItemSerializer(serializers.Serializer):
+    id = StrictCharField(**CLIENT_ID, help_text="Client id, unique per workspace.")
+    kind = KindField("message")
+    direction = serializers.ChoiceField(choices=ChatMessage.Direction.values)
+    user = ChatUserRefSerializer()
+    text = StrictCharField(allow_blank=True, trim_whitespace=False, max_length=10_000)
+    flow = FlowRefSerializer(required=False, allow_null=True)
+    at = serializers.DateTimeField(help_text="ISO 8601; UTC when it carries no zone.")
+
+
+class TriggerItemSerializer(serializers.Serializer):
+    id = StrictCharField(**CLIENT_ID, help_text="Client id, unique per workspace.")
+    kind = KindField("trigger")
+    flow = FlowRefSerializer()
+    user = ChatUserRefSerializer()
+    at = serializers.DateTimeField(help_text="ISO 8601; UTC when it carries no zone.")
+
+
+class ChatEventSerializer(ItemOfKindSerializer):
+    kinds = {"message": MessageItemSerializer, "trigger": TriggerItemSerializer}
+
+
+class ChatEventsInputSerializer(BatchSerializer):
+    """A batch of chatbot items: `message` and `trigger`."""
+
+    events = ChatEventSerializer(many=True, max_length=MAX_BATCH)
+
+
+class IngestOutputSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Items stored by this call.")
+    duplicates = serializers.IntegerField(help_text="Items whose id was already stored.")
+
+
+# --- Query parameters ---------------------------------------------------------------------------
+
+
+class RangeQuerySerializer(serializers.Serializer):
+    """``offset``, ``start`` and ``end`` turned into a UTC range ``[start, end)``."""
+
+    offset = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=-MAX_OFFSET_MINUTES,
+        max_value=MAX_OFFSET_MINUTES,
+        help_text="Minutes east of UTC (-480 for UTC-8).",
+    )
+    start = serializers.CharField(
+        required=False, help_text=f"Default: 30 days before end. {DATE_HELP}"
+    )
+    end = serializers.CharField(required=False, help_text=f"Default: now. {DATE_HELP}")
+
+    def to_internal_value(self, data):
+        # DRF reads an empty query parameter as an absent one; "start=" is a mistake, not a
+        # request for the default.
+        blank = [name for name in self.fields if data.get(name) == ""]
+        if blank:
+            raise serializers.ValidationError({name: ["May not be blank."] for name in blank})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        tz = fixed_offset(attrs["offset"])
+        end, whole_day = self._bound(attrs, "end", tz) or (timezone.now(), False)
+        start, _ = self._bound(attrs, "start", tz) or (self._default_start(end), False)
+        # A date-only end names a day that must hold part of the range.
+        if end < start or (whole_day and end == start):
+            raise serializers.ValidationError({"end": ["Must not be before start."]})
+        return {**attrs, "tz": tz, "range": TimeRange(start=start, end=end)}
+
+    @staticmethod
+    def _bound(attrs, name: str, tz) -> tuple[datetime, bool] | None:
+        if name not in attrs:
+            return None
+        try:
+            return parse_bound(attrs[name], tz=tz, is_end=name == "end")
+        except (ValueError, OverflowError):
+            raise serializers.ValidationError(
+                {name: ["Not an ISO 8601 date or date-time."]}
+            ) from None
+
+    @staticmethod
+    def _default_start(end: datetime) -> datetime:
+        try:
+            return end - DEFAULT_SPAN
+        except OverflowError:
+            raise serializers.ValidationError(
+                {"end": ["Too early for the default start."]}
+            ) from None
+
+
+class InsightsQuerySerializer(RangeQuerySerializer):
+    unit = serializers.ChoiceField(choices=UNITS, required=False, default="day")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        try:
+            series = series_build(time_range=attrs["range"], tz=attrs["tz"], unit=attrs["unit"])
+        except TooManyBuckets as error:
+            raise serializers.ValidationError({"unit": [str(error)]}) from None
+        except (ValueError, OverflowError):
+            raise serializers.ValidationError(
+                {"end": ["Outside the supported calendar."]}
+            ) from None
+        return {**attrs, "series": series}
+
+
+class TopQuerySerializer(RangeQuerySerializer):
+    limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=100)
+
+
+# --- Output -------------------------------------------------------------------------------------
+
+
+class IsoMillisField(serializers.DateTimeField):
+    """UTC, ISO 8601 with milliseconds and Z, as the specs write times."""
+
+    def to_representation(self, value: datetime) -> str:
+        return iso_millis(value)
+
+
+class FiguresSerializer(serializers.Serializer):
+    active_users = serializers.IntegerField(help_text="Users with a received message.")
+    total_users = serializers.IntegerField(help_text="Users first seen before the end.")
+    new_users = serializers.IntegerField(help_text="Users first seen in the unit.")
+    triggers = serializers.IntegerField()
+    received_messages = serializers.IntegerField()
+    sent_messages = serializers.IntegerField()
+
+
+# The key fields sit in their own bases so that they come first in the output, as in the spec.
+class StatsKeySerializer(serializers.Serializer):
+    _id = serializers.CharField(allow_null=True, help_text="Always null: the whole range.")
+
+
+class MetricKeySerializer(serializers.Serializer):
+    _id = serializers.CharField(source="label", help_text="The unit in local time.")
+    _timestamp = IsoMillisField(source="start", help_text="The unit's start, UTC.")
+
+
+class StatsSerializer(StatsKeySerializer, FiguresSerializer):
+    pass
+
+
+class MetricSerializer(MetricKeySerializer, FiguresSerializer):
+    pass
+
+
+class InsightsOutputSerializer(serializers.Serializer):
+    stats = StatsSerializer(many=True)
+    metrics = MetricSerializer(many=True)
+
+
+class TopMessageSerializer(serializers.Serializer):
+    _id = serializers.CharField(source="text_key", help_text="Trimmed, lower-cased text.")
+    count = serializers.IntegerField()
+
+
+class FlowKeySerializer(serializers.Serializer):
+    id = serializers.CharField(source="flow__upstream_id")
+    name = serializers.CharField(source="flow__name")
+
+
+class TopFlowSerializer(serializers.Serializer):
+    _id = FlowKeySerializer(source="*")
+    count = serializers.IntegerField()
