@@ -35,6 +35,13 @@ class EventsScopedMixin(WorkspaceScopedAdminMixin):
             return related._default_manager.filter(**{f"{path}__in": workspaces})
         return queryset
 
+    def _may(self, request, obj, roles=None) -> bool:
+        # Nested inlines on an add page are asked with a parent that is not saved yet: judge
+        # them as an addition.
+        if obj is not None and obj.pk is None:
+            obj = None
+        return super()._may(request, obj, roles)
+
     def _object_workspace_id(self, obj):
         if isinstance(obj, Event):
             return obj.workspace_id
