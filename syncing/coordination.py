@@ -27,6 +27,16 @@ def redis_client() -> redis.Redis:
     return _client(conf.redis_url())
 
 
+@lru_cache(maxsize=16)
+def _script(client: redis.Redis, source: str):
+    return client.register_script(source)
+
+
+def _run(source: str, keys: list[str], args: list) -> int:
+    """Run a Lua script by its SHA (loading it once per Redis client)."""
+    return _script(redis_client(), source)(keys=keys, args=args)
+
+
 # KEYS[1] bucket; ARGV rate (tokens/s), capacity, requested. Uses the Redis clock so workers
 # on machines with skewed clocks agree. Returns 0 when granted, else milliseconds to wait.
 _TAKE_TOKEN = """
@@ -62,8 +72,7 @@ class TokenBucket:
 
     def try_take(self) -> float:
         """Take one token if there is one; return 0, else the seconds until there is."""
-        script = redis_client().register_script(_TAKE_TOKEN)
-        wait_ms = script(keys=[f"sync:budget:{self.key}"], args=[self.rate, self.capacity, 1])
+        wait_ms = _run(_TAKE_TOKEN, [f"sync:budget:{self.key}"], [self.rate, self.capacity, 1])
         return int(wait_ms) / 1000
 
     def take(self, *, max_wait: float) -> None:
@@ -99,12 +108,10 @@ class Lock:
 
     def extend(self) -> bool:
         """Push the expiry ``ttl`` into the future again; False if the lock was lost."""
-        script = redis_client().register_script(_EXTEND)
-        return bool(script(keys=[self.key], args=[self.token, self.ttl_ms]))
+        return bool(_run(_EXTEND, [self.key], [self.token, self.ttl_ms]))
 
     def release(self) -> bool:
-        script = redis_client().register_script(_RELEASE)
-        return bool(script(keys=[self.key], args=[self.token]))
+        return bool(_run(_RELEASE, [self.key], [self.token]))
 
 
 @contextmanager
