@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from rooms.api.activity_views import RoomActivityView, RoomAnalyticsView
+
+urlpatterns = [
+    path("v2/rooms/<str:room_id>/analytics", RoomAnalyticsView.as_view(), name="room-analytics"),
+    path("v2/rooms/<str:room_id>/activity", RoomActivityView.as_view(), name="room-activity"),
+]

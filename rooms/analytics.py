@@ -1,0 +1,337 @@
+"""Room analytics (GET /api/v2/rooms/{room_id}/analytics): progress, the people on the room and
+viewership per section, step and action.
+
+A fixed number of queries whatever the room's size or activity: the room with its progress
+counts, the structure (sections, steps, actions, action assignees) through prefetches, then the
+room's viewership rows, engagements and per-viewer visit totals, each in one query. The result
+is assembled in one pass over those rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from rooms.models import Action, ActionAssignee, Engagement, Room, Section, Step, Viewership, Visit
+from workspaces.models import Workspace
+
+INTERNAL = "internal_organization"
+EXTERNAL = "external_organization"
+
+# A viewer is ("user", pk) for an internal member or ("contact", pk) for an external contact.
+ViewerKey = tuple[str, object]
+
+# The person columns read alongside activity rows, so viewers come with their details.
+_PERSON_VALUES = (
+    "user_id",
+    "user__email",
+    "user__full_name",
+    "user__job_title",
+    "contact_id",
+    "contact__email",
+    "contact__name",
+    "contact__job_title",
+)
+
+
+@dataclass
+class Person:
+    belongs_to: str
+    email: str
+    name: str | None
+    title: str | None
+    is_room_owner: bool = False
+    is_primary_contact: bool = False
+    last_seen: datetime | None = None
+    view_count: int = 0
+
+    @property
+    def is_internal(self) -> bool:
+        return self.belongs_to == INTERNAL
+
+    def summary(self) -> dict:
+        """The person as nested in viewership and action assignees (no job title)."""
+        data = {"belongsTo": self.belongs_to, "email": self.email, "name": self.name}
+        if self.is_internal:
+            data["isRoomOwner"] = self.is_room_owner
+        else:
+            data.update(
+                isPrimaryContact=self.is_primary_contact,
+                lastSeen=self.last_seen,
+                viewCount=self.view_count,
+            )
+        return data
+
+    def detail(self) -> dict:
+        """The person as listed in the room's ``assignees``: the summary and the job title."""
+        return {**self.summary(), "title": self.title}
+
+
+def _text(value: str | None) -> str | None:
+    """Optional text is stored as ''; the API answers null."""
+    return value or None
+
+
+class _People:
+    """Every person the analytics mention, one Person per viewer key. Visitors are loaded
+    first (with their visit totals); anyone met later without visits has none."""
+
+    def __init__(self, room: Room):
+        self._room = room
+        self._people: dict[ViewerKey, Person] = {}
+        self.visitors: list[Person] = []
+
+    def user(self, user_id, email: str, name: str, title: str) -> tuple[ViewerKey, Person]:
+        key = ("user", user_id)
+        if key not in self._people:
+            self._people[key] = Person(
+                belongs_to=INTERNAL,
+                email=email,
+                name=_text(name),
+                title=_text(title),
+                is_room_owner=user_id == self._room.owner_id,
+            )
+        return key, self._people[key]
+
+    def contact(self, contact_id, email: str, name: str, title: str) -> tuple[ViewerKey, Person]:
+        key = ("contact", contact_id)
+        if key not in self._people:
+            self._people[key] = Person(
+                belongs_to=EXTERNAL,
+                email=email,
+                name=_text(name),
+                title=_text(title),
+                is_primary_contact=contact_id == self._room.primary_contact_id,
+            )
+        return key, self._people[key]
+
+    def from_values(self, row: dict) -> tuple[ViewerKey, Person]:
+        """The viewer of a ``values(*_PERSON_VALUES)`` row."""
+        if row["user_id"] is not None:
+            return self.user(
+                row["user_id"], row["user__email"], row["user__full_name"], row["user__job_title"]
+            )
+        return self.contact(
+            row["contact_id"],
+            row["contact__email"],
+            row["contact__name"],
+            row["contact__job_title"],
+        )
+
+    def from_assignee(self, assignee: ActionAssignee) -> Person:
+        if assignee.user_id is not None:
+            user = assignee.user
+            return self.user(user.pk, user.email, user.full_name, user.job_title)[1]
+        contact = assignee.contact
+        return self.contact(contact.pk, contact.email, contact.name, contact.job_title)[1]
+
+    def load_visitors(self) -> None:
+        """One query: every viewer who visited the room, latest visit first, with lastSeen
+        (their latest visit) and viewCount (their number of visits)."""
+        rows = (
+            Visit.objects.filter(room=self._room)
+            .values(*_PERSON_VALUES)
+            .annotate(last_seen=Max("at"), visits=Count("id"))
+            .order_by("-last_seen", "user__email", "contact__email")
+        )
+        for row in rows:
+            person = self.from_values(row)[1]
+            person.last_seen = row["last_seen"]
+            person.view_count = row["visits"]
+            self.visitors.append(person)
+
+
+def analytics_rooms(*, workspace: Workspace) -> QuerySet[Room]:
+    """The workspace's rooms, each with what ``room_analytics`` reads from it: owner, primary
+    contact, workspace, and the counts of its done and of its not cancelled action items."""
+    return (
+        Room.objects.for_workspace(workspace)
+        .select_related("owner", "primary_contact", "workspace")
+        .annotate(
+            done_actions=Count(
+                "sections__actions", filter=Q(sections__actions__status=Action.Status.DONE)
+            ),
+            counted_actions=Count(
+                "sections__actions",
+                filter=~Q(sections__actions__status=Action.Status.CANCELLED),
+            ),
+        )
+    )
+
+
+def room_analytics(*, room: Room, now: datetime | None = None) -> dict:
+    """The analytics of ``room`` (read through ``analytics_rooms``), as the API answers them;
+    ``now`` decides isOverdue (the request time by default)."""
+    now = now or timezone.now()
+    workspace = room.workspace
+    people = _People(room)
+    people.load_visitors()
+
+    assignees: list[Person] = []
+    if room.owner_id is not None:
+        owner = room.owner
+        assignees.append(people.user(owner.pk, owner.email, owner.full_name, owner.job_title)[1])
+    if room.primary_contact_id is not None:
+        contact = room.primary_contact
+        assignees.append(
+            people.contact(contact.pk, contact.email, contact.name, contact.job_title)[1]
+        )
+
+    viewership = _viewership_by_target(room, people)
+    sections = []
+    for section in _sections_with_structure(room):
+        actions = []
+        for action in section.actions.all():
+            action_people = [people.from_assignee(assignee) for assignee in action.assignees.all()]
+            assignees.extend(action_people)
+            actions.append(_action(action, action_people, viewership, now))
+        sections.append(
+            {
+                "id": section.id,
+                "title": section.title,
+                "isCompleted": section.is_completed,
+                "isVisibleToExternal": section.is_visible_to_external,
+                "steps": [_step(step, viewership) for step in section.steps.all()],
+                "actions": actions,
+            }
+        )
+    assignees.extend(people.visitors)
+
+    return {
+        "title": room.title,
+        "progressPercentage": _progress(room.done_actions, room.counted_actions),
+        "internalCompany": {
+            "type": "internal",
+            "name": workspace.internal_company_name or workspace.name,
+        },
+        "assignees": [person.detail() for person in _unique_by_email(assignees)],
+        "sections": sections,
+    }
+
+
+def _progress(done: int, counted: int) -> float:
+    """Done action items over all action items that are not cancelled, as a percentage with
+    two decimals (half up); 0 when there are none."""
+    if not counted:
+        return 0.0
+    percentage = Decimal(done * 100) / Decimal(counted)
+    return float(percentage.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def _sections_with_structure(room: Room):
+    assignees = ActionAssignee.objects.select_related("user", "contact").order_by("id")
+    actions = Action.objects.order_by("position", "created_at", "id").prefetch_related(
+        Prefetch("assignees", queryset=assignees)
+    )
+    return (
+        Section.objects.filter(room=room)
+        .order_by("position", "created_at", "id")
+        .prefetch_related(
+            Prefetch("steps", queryset=Step.objects.order_by("position", "created_at", "id")),
+            Prefetch("actions", queryset=actions),
+        )
+    )
+
+
+TargetKey = tuple[str, object]
+
+
+def _target_key(row: dict) -> TargetKey:
+    return ("step", row["step_id"]) if row["step_id"] is not None else ("action", row["action_id"])
+
+
+def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[dict]]:
+    """Viewership entries per step or action: one per viewer who viewed it or engaged with it
+    (an engagement without a recorded view shows 0 seconds, 0 times viewed), ordered by the
+    viewer's email; engagements oldest first. Two queries."""
+    entries: dict[tuple[TargetKey, ViewerKey], dict] = {}
+
+    def entry_for(row: dict) -> dict:
+        viewer_key, person = people.from_values(row)
+        key = (_target_key(row), viewer_key)
+        if key not in entries:
+            entries[key] = {
+                "user": person,
+                "durationInSeconds": 0,
+                "timesViewed": 0,
+                "engagements": [],
+            }
+        return entries[key]
+
+    for row in Viewership.objects.filter(room=room).values(
+        "step_id", "action_id", "duration_in_seconds", "times_viewed", *_PERSON_VALUES
+    ):
+        entry = entry_for(row)
+        entry["durationInSeconds"] = row["duration_in_seconds"]
+        entry["timesViewed"] = row["times_viewed"]
+    engagements = (
+        Engagement.objects.filter(room=room)
+        .values("step_id", "action_id", "type", "created_at", *_PERSON_VALUES)
+        .order_by("created_at", "id")
+    )
+    for row in engagements:
+        entry_for(row)["engagements"].append({"type": row["type"], "createdAt": row["created_at"]})
+
+    by_target: dict[TargetKey, list[dict]] = defaultdict(list)
+    for (target, _viewer), entry in entries.items():
+        by_target[target].append(entry)
+    for target_entries in by_target.values():
+        target_entries.sort(key=lambda entry: entry["user"].email)
+    return by_target
+
+
+def _viewership_data(entries: list[dict]) -> list[dict]:
+    return [{**entry, "user": entry["user"].summary()} for entry in entries]
+
+
+def _step(step: Step, viewership: dict[TargetKey, list[dict]]) -> dict:
+    return {
+        "id": step.id,
+        "title": step.title,
+        "isVisibleToExternal": step.is_visible_to_external,
+        "viewership": _viewership_data(viewership.get(("step", step.id), [])),
+    }
+
+
+def _action(
+    action: Action, assignees: list[Person], viewership: dict[TargetKey, list[dict]], now
+) -> dict:
+    return {
+        "id": action.id,
+        "title": action.title,
+        "status": action.status,
+        "description": _text(action.description),
+        "internal": action.internal,
+        "dueDate": action.due_date,
+        "isOverdue": is_overdue(action, now),
+        "isVisibleToExternal": action.is_visible_to_external,
+        "actionType": _text(action.action_type),
+        "assignees": [{"type": "user", "user": person.summary()} for person in assignees],
+        "viewership": _viewership_data(viewership.get(("action", action.id), [])),
+    }
+
+
+def is_overdue(action: Action, now: datetime) -> bool:
+    """Its due date has passed and it is neither done nor cancelled."""
+    return (
+        action.due_date is not None
+        and action.due_date < now
+        and action.status not in (Action.Status.DONE, Action.Status.CANCELLED)
+    )
+
+
+def _unique_by_email(people: list[Person]) -> list[Person]:
+    """Each person once, at their first place, compared by email case-insensitively."""
+    seen: set[str] = set()
+    unique = []
+    for person in people:
+        email = person.email.lower()
+        if email not in seen:
+            seen.add(email)
+            unique.append(person)
+    return unique
