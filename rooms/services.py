@@ -208,6 +208,17 @@ def room_update(*, room: Room, **changes: Any) -> Room:
     return room
 
 
+def room_save(*, room: Room) -> Room:
+    """Save a room edited field by field (the admin): a new room gets its slug, and the
+    members' and contacts' flags follow ``owner`` and ``primary_contact``."""
+    if not room.slug:
+        room.slug = _unique_slug(workspace=room.workspace, title=room.title)
+    room.save()
+    _room_set_owner(room, room.owner)
+    _room_set_primary_contact(room, room.primary_contact)
+    return room
+
+
 def room_duplicate(*, room: Room, title: str | None = None) -> Room:
     """A copy of ``room`` (relations, CRM links excepted, and structure) as a new room."""
     return room_create(

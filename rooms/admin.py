@@ -1,0 +1,208 @@
+"""Staff edit rooms here: the room page nests sections > pages and action items (django-nested-
+admin), shows a read-only engagement summary, and the list offers "Duplicate room" and "Create
+room from this template". Everything is scoped to the staff member's workspaces."""
+
+from __future__ import annotations
+
+import nested_admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.utils.html import format_html, format_html_join
+
+from rooms import selectors, services
+from rooms.models import (
+    Action,
+    Company,
+    Contact,
+    Engagement,
+    Label,
+    Room,
+    RoomStatus,
+    Section,
+    Step,
+)
+from workspaces.admin_scoping import WorkspaceScopedAdmin, WorkspaceScopedAdminMixin
+
+
+class ParentWorkspaceFormSet(nested_admin.formsets.NestedInlineFormSet):
+    """New inline rows take the workspace of the row they are nested in."""
+
+    def save_new(self, form, commit=True):
+        form.instance.workspace_id = self.instance.workspace_id
+        return super().save_new(form, commit)
+
+
+class _ContentInline(WorkspaceScopedAdminMixin):
+    formset = ParentWorkspaceFormSet
+    exclude = ["workspace"]
+    sortable_field_name = "position"
+    extra = 0
+
+
+class StepInline(_ContentInline, nested_admin.NestedTabularInline):
+    model = Step
+    fields = ["title", "access", "position"]
+    verbose_name = "page"
+
+
+class ActionInline(_ContentInline, nested_admin.NestedStackedInline):
+    model = Action
+    fields = [
+        ("title", "status", "access"),
+        "description",
+        ("step", "action_type", "internal"),
+        ("start_date", "due_date"),
+        "position",
+    ]
+    verbose_name = "action item"
+
+
+class SectionInline(_ContentInline, nested_admin.NestedStackedInline):
+    model = Section
+    fields = [("title", "access", "is_completed"), "position"]
+    inlines = [StepInline, ActionInline]
+
+
+@admin.register(Room)
+class RoomAdmin(WorkspaceScopedAdminMixin, nested_admin.NestedModelAdmin):
+    list_display = [
+        "title",
+        "workspace",
+        "company",
+        "status",
+        "label",
+        "owner",
+        "is_template",
+        "archived",
+        "hs_deal_id",
+        "sf_opportunity_id",
+        "attio_deal_id",
+        "total_views",
+        "total_unique_views",
+        "total_engagements",
+        "last_engaged_at",
+        "created_at",
+    ]
+    list_select_related = ["workspace", "company", "status", "label", "owner"]
+    search_fields = [
+        "title",
+        "company__name",
+        "primary_contact__email",
+        "contacts__contact__email",
+        "hs_deal_id",
+        "sf_opportunity_id",
+        "attio_deal_id",
+    ]
+    # RelatedOnly: the choices come from the (scoped) rooms, never another workspace's rows.
+    list_filter = [
+        ("status", admin.RelatedOnlyFieldListFilter),
+        ("label", admin.RelatedOnlyFieldListFilter),
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        "is_template",
+        "archived",
+    ]
+    readonly_fields = ["slug", "created_at", "updated_at", "engagement_summary"]
+    fieldsets = [
+        (None, {"fields": ["workspace", "title", "description", "is_template", "archived"]}),
+        (
+            "People and pipeline",
+            {"fields": ["owner", "primary_contact", "company", "status", "label"]},
+        ),
+        ("CRM links", {"fields": ["hs_deal_id", "sf_opportunity_id", "attio_deal_id"]}),
+        (
+            "Cover and colors",
+            {
+                "fields": [
+                    "cover_title",
+                    "cover_description",
+                    "cover_disabled",
+                    "theme_color",
+                    "nav_color",
+                ]
+            },
+        ),
+        ("Engagement", {"fields": ["engagement_summary", "slug", "created_at", "updated_at"]}),
+    ]
+    inlines = [SectionInline]
+    actions = ["duplicate_rooms", "create_from_templates"]
+
+    def get_queryset(self, request):
+        return selectors.with_engagement_totals(super().get_queryset(request))
+
+    @admin.display(ordering="total_views", description="views")
+    def total_views(self, room: Room) -> int:
+        return room.total_views
+
+    @admin.display(ordering="total_unique_views", description="unique viewers")
+    def total_unique_views(self, room: Room) -> int:
+        return room.total_unique_views
+
+    @admin.display(ordering="total_engagements", description="engagements")
+    def total_engagements(self, room: Room) -> int:
+        return room.total_engagements
+
+    @admin.display(ordering="last_engaged_at", description="last engaged")
+    def last_engaged_at(self, room: Room):
+        return room.last_engaged_at
+
+    @admin.display(description="engagement summary")
+    def engagement_summary(self, room: Room) -> str:
+        if room.pk is None:
+            return "—"
+        rows = [
+            ("Views (visits)", room.total_views),
+            ("Unique viewers", room.total_unique_views),
+            ("Engagements", room.total_engagements),
+            ("Last engaged", room.last_engaged_at or "never"),
+            *(
+                (label, getattr(room, f"engagement_{type_.lower()}"))
+                for type_, label in Engagement.Type.choices
+            ),
+        ]
+        return format_html(
+            "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        )
+
+    def save_model(self, request, obj, form, change):
+        services.room_save(room=obj)
+
+    @admin.action(description="Duplicate room", permissions=["add"])
+    def duplicate_rooms(self, request, queryset: QuerySet):
+        copies = [services.room_duplicate(room=room) for room in queryset]
+        self.message_user(request, f"Created {len(copies)} room(s).", messages.SUCCESS)
+
+    @admin.action(description="Create room from this template", permissions=["add"])
+    def create_from_templates(self, request, queryset: QuerySet):
+        templates = [room for room in queryset if room.is_template]
+        for template in templates:
+            services.room_create_from_template(template=template)
+        if len(templates) < len(queryset):
+            self.message_user(request, "Skipped rooms that are not templates.", messages.WARNING)
+        self.message_user(
+            request, f"Created {len(templates)} room(s) from templates.", messages.SUCCESS
+        )
+
+
+@admin.register(Company)
+class CompanyAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "domain", "brand_color", "workspace", "created_at"]
+    search_fields = ["name", "domain"]
+
+
+@admin.register(Contact)
+class ContactAdmin(WorkspaceScopedAdmin):
+    list_display = ["email", "name", "job_title", "company", "workspace", "created_at"]
+    list_select_related = ["workspace", "company"]
+    search_fields = ["email", "name", "company__name"]
+
+
+@admin.register(RoomStatus)
+class RoomStatusAdmin(WorkspaceScopedAdmin):
+    list_display = ["title", "is_default", "position", "workspace"]
+    list_editable = ["position"]
+
+
+@admin.register(Label)
+class LabelAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "color", "workspace"]
+    search_fields = ["name"]
