@@ -42,37 +42,48 @@ INHERITED_ROOM_FIELDS = (
 # --- people -------------------------------------------------------------------------------------
 
 
+def _contacts_for_emails(*, workspace: Workspace, emails: set[str]) -> dict[str, Contact]:
+    """The workspace's contacts for these lower-cased emails, creating the missing ones."""
+
+    def existing(wanted: set[str]) -> dict[str, Contact]:
+        contacts = (
+            Contact.objects.for_workspace(workspace)
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=wanted)
+        )
+        return {contact.email_lower: contact for contact in contacts}
+
+    contacts = existing(emails)
+    missing = emails - contacts.keys()
+    if missing:
+        # ignore_conflicts: a concurrent request may create the same contact first; either way
+        # the contact is read back below.
+        Contact.objects.bulk_create(
+            [Contact(workspace=workspace, email=email) for email in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        contacts |= existing(missing)
+    return contacts
+
+
 def people_for_emails(*, workspace: Workspace, emails: Iterable[str]) -> dict[str, User | Contact]:
     """Map each email (lower-cased) to the workspace member with that address, or else to the
-    workspace's contact with it, creating contacts seen for the first time. Three queries
-    whatever the number of emails."""
+    workspace's contact with it, creating contacts seen for the first time. At most four
+    queries whatever the number of emails."""
     wanted = {email.strip().lower() for email in emails}
     if not wanted:
         return {}
-    people: dict[str, User | Contact] = {
-        user.email.lower(): user
-        for user in User.objects.annotate(email_lower=Lower("email")).filter(
-            memberships__workspace=workspace, email_lower__in=wanted
-        )
-    }
-    outside = wanted - people.keys()
-    contacts = {
-        contact.email.lower(): contact
-        for contact in Contact.objects.for_workspace(workspace)
-        .annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=outside)
-    }
-    new = [Contact(workspace=workspace, email=email) for email in sorted(outside - contacts.keys())]
-    Contact.objects.bulk_create(new)
-    contacts.update((contact.email, contact) for contact in new)
-    return people | contacts
+    members = User.objects.annotate(email_lower=Lower("email")).filter(
+        memberships__workspace=workspace, email_lower__in=wanted
+    )
+    people: dict[str, User | Contact] = {user.email_lower: user for user in members}
+    return people | _contacts_for_emails(workspace=workspace, emails=wanted - people.keys())
 
 
 def contact_get_or_create(*, workspace: Workspace, email: str) -> Contact:
     """The workspace's contact with this email (any case), created if new."""
     lowered = email.strip().lower()
-    contact = Contact.objects.for_workspace(workspace).filter(email__iexact=lowered).first()
-    return contact or Contact.objects.create(workspace=workspace, email=lowered)
+    return _contacts_for_emails(workspace=workspace, emails={lowered})[lowered]
 
 
 # --- rooms --------------------------------------------------------------------------------------
