@@ -2,9 +2,14 @@
 viewership per section, step and action.
 
 A fixed number of queries whatever the room's size or activity: the room with its progress
-counts, the structure (sections, steps, actions, action assignees) through prefetches, then the
-room's viewership rows, engagements and per-viewer visit totals, each in one query. The result
-is assembled in one pass over those rows.
+counts (``analytics_rooms``), then the room's visitors with their visit totals, its viewership
+rows and its engagements (one query each), then the structure (sections, steps, actions, action
+assignees) through prefetches. The result is assembled in one pass over those rows.
+
+The result is the response body, ready for JSON: a large room has tens of thousands of
+viewership entries and engagements, so times are formatted by the database (``IsoMillis``) and
+each person's nested form is built once, instead of serializing field by field
+(rooms.api.activity_serializers describes the same shape for the OpenAPI schema).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, Func, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from rooms.models import Action, ActionAssignee, Engagement, Room, Section, Step, Viewership, Visit
@@ -23,11 +29,13 @@ from workspaces.models import Workspace
 INTERNAL = "internal_organization"
 EXTERNAL = "external_organization"
 
-# A viewer is ("user", pk) for an internal member or ("contact", pk) for an external contact.
+# A viewer is ("user", pk) for an internal member or ("contact", pk) for an external contact;
+# a target is ("step", pk) or ("action", pk).
 ViewerKey = tuple[str, object]
+TargetKey = tuple[str, object]
 
-# The person columns read alongside activity rows, so viewers come with their details.
-_PERSON_VALUES = (
+# The person columns read at the end of each activity row, so viewers come with their details.
+_PERSON_COLUMNS = (
     "user_id",
     "user__email",
     "user__full_name",
@@ -39,6 +47,24 @@ _PERSON_VALUES = (
 )
 
 
+class IsoMillis(Func):
+    """A timestamp as ISO 8601 text in UTC with milliseconds and Z (2026-05-05T14:30:44.260Z),
+    formatted by the database (PostgreSQL or SQLite)."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = (
+            "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # %% survives the template, then the driver's placeholder pass, as one %.
+        template = "strftime('%%%%Y-%%%%m-%%%%dT%%%%H:%%%%M:%%%%fZ', %(expressions)s)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 @dataclass
 class Person:
     belongs_to: str
@@ -47,17 +73,15 @@ class Person:
     title: str | None
     is_room_owner: bool = False
     is_primary_contact: bool = False
-    last_seen: datetime | None = None
+    last_seen: str | None = None
     view_count: int = 0
 
-    @property
-    def is_internal(self) -> bool:
-        return self.belongs_to == INTERNAL
-
+    @cached_property
     def summary(self) -> dict:
-        """The person as nested in viewership and action assignees (no job title)."""
+        """The person as nested in viewership and action assignees (no job title). Built once,
+        after every person's visit totals are known."""
         data = {"belongsTo": self.belongs_to, "email": self.email, "name": self.name}
-        if self.is_internal:
+        if self.belongs_to == INTERNAL:
             data["isRoomOwner"] = self.is_room_owner
         else:
             data.update(
@@ -69,7 +93,7 @@ class Person:
 
     def detail(self) -> dict:
         """The person as listed in the room's ``assignees``: the summary and the job title."""
-        return {**self.summary(), "title": self.title}
+        return {**self.summary, "title": self.title}
 
 
 def _text(value: str | None) -> str | None:
@@ -110,18 +134,12 @@ class _People:
             )
         return key, self._people[key]
 
-    def from_values(self, row: dict) -> tuple[ViewerKey, Person]:
-        """The viewer of a ``values(*_PERSON_VALUES)`` row."""
-        if row["user_id"] is not None:
-            return self.user(
-                row["user_id"], row["user__email"], row["user__full_name"], row["user__job_title"]
-            )
-        return self.contact(
-            row["contact_id"],
-            row["contact__email"],
-            row["contact__name"],
-            row["contact__job_title"],
-        )
+    def from_columns(self, person: tuple) -> tuple[ViewerKey, Person]:
+        """The viewer of a row's ``_PERSON_COLUMNS``."""
+        user_id, user_email, user_name, user_title = person[:4]
+        if user_id is not None:
+            return self.user(user_id, user_email, user_name, user_title)
+        return self.contact(*person[4:])
 
     def from_assignee(self, assignee: ActionAssignee) -> Person:
         if assignee.user_id is not None:
@@ -135,14 +153,15 @@ class _People:
         (their latest visit) and viewCount (their number of visits)."""
         rows = (
             Visit.objects.filter(room=self._room)
-            .values(*_PERSON_VALUES)
+            .values(*_PERSON_COLUMNS)
             .annotate(last_seen=Max("at"), visits=Count("id"))
             .order_by("-last_seen", "user__email", "contact__email")
+            .values_list(IsoMillis("last_seen"), "visits", *_PERSON_COLUMNS)
         )
-        for row in rows:
-            person = self.from_values(row)[1]
-            person.last_seen = row["last_seen"]
-            person.view_count = row["visits"]
+        for last_seen, visits, *columns in rows:
+            person = self.from_columns(columns)[1]
+            person.last_seen = last_seen
+            person.view_count = visits
             self.visitors.append(person)
 
 
@@ -225,8 +244,10 @@ def _progress(done: int, counted: int) -> float:
 
 def _sections_with_structure(room: Room):
     assignees = ActionAssignee.objects.select_related("user", "contact").order_by("id")
-    actions = Action.objects.order_by("position", "created_at", "id").prefetch_related(
-        Prefetch("assignees", queryset=assignees)
+    actions = (
+        Action.objects.order_by("position", "created_at", "id")
+        .annotate(due_date_text=IsoMillis("due_date"))
+        .prefetch_related(Prefetch("assignees", queryset=assignees))
     )
     return (
         Section.objects.filter(room=room)
@@ -238,55 +259,49 @@ def _sections_with_structure(room: Room):
     )
 
 
-TargetKey = tuple[str, object]
-
-
-def _target_key(row: dict) -> TargetKey:
-    return ("step", row["step_id"]) if row["step_id"] is not None else ("action", row["action_id"])
-
-
 def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[dict]]:
     """Viewership entries per step or action: one per viewer who viewed it or engaged with it
     (an engagement without a recorded view shows 0 seconds, 0 times viewed), ordered by the
     viewer's email; engagements oldest first. Two queries."""
     entries: dict[tuple[TargetKey, ViewerKey], dict] = {}
 
-    def entry_for(row: dict) -> dict:
-        viewer_key, person = people.from_values(row)
-        key = (_target_key(row), viewer_key)
-        if key not in entries:
-            entries[key] = {
+    def entry_for(step_id, action_id, person_columns: tuple) -> dict:
+        viewer_key, person = people.from_columns(person_columns)
+        key = (("step", step_id) if step_id else ("action", action_id), viewer_key)
+        entry = entries.get(key)
+        if entry is None:
+            entry = entries[key] = {
                 "user": person,
                 "durationInSeconds": 0,
                 "timesViewed": 0,
                 "engagements": [],
             }
-        return entries[key]
+        return entry
 
-    for row in Viewership.objects.filter(room=room).values(
-        "step_id", "action_id", "duration_in_seconds", "times_viewed", *_PERSON_VALUES
-    ):
-        entry = entry_for(row)
-        entry["durationInSeconds"] = row["duration_in_seconds"]
-        entry["timesViewed"] = row["times_viewed"]
-    engagements = (
-        Engagement.objects.filter(room=room)
-        .values("step_id", "action_id", "type", "created_at", *_PERSON_VALUES)
-        .order_by("created_at", "id")
+    viewership_rows = Viewership.objects.filter(room=room).values_list(
+        "step_id", "action_id", "duration_in_seconds", "times_viewed", *_PERSON_COLUMNS
     )
-    for row in engagements:
-        entry_for(row)["engagements"].append({"type": row["type"], "createdAt": row["created_at"]})
+    for step_id, action_id, seconds, times, *person_columns in viewership_rows:
+        entry = entry_for(step_id, action_id, person_columns)
+        entry["durationInSeconds"] = seconds
+        entry["timesViewed"] = times
+    engagement_rows = (
+        Engagement.objects.filter(room=room)
+        .order_by("created_at", "id")
+        .values_list("step_id", "action_id", "type", IsoMillis("created_at"), *_PERSON_COLUMNS)
+    )
+    for step_id, action_id, type_, created_at, *person_columns in engagement_rows:
+        entry = entry_for(step_id, action_id, person_columns)
+        entry["engagements"].append({"type": type_, "createdAt": created_at})
 
     by_target: dict[TargetKey, list[dict]] = defaultdict(list)
     for (target, _viewer), entry in entries.items():
         by_target[target].append(entry)
     for target_entries in by_target.values():
         target_entries.sort(key=lambda entry: entry["user"].email)
+        for entry in target_entries:
+            entry["user"] = entry["user"].summary
     return by_target
-
-
-def _viewership_data(entries: list[dict]) -> list[dict]:
-    return [{**entry, "user": entry["user"].summary()} for entry in entries]
 
 
 def _step(step: Step, viewership: dict[TargetKey, list[dict]]) -> dict:
@@ -294,7 +309,7 @@ def _step(step: Step, viewership: dict[TargetKey, list[dict]]) -> dict:
         "id": step.id,
         "title": step.title,
         "isVisibleToExternal": step.is_visible_to_external,
-        "viewership": _viewership_data(viewership.get(("step", step.id), [])),
+        "viewership": viewership.get(("step", step.id), []),
     }
 
 
@@ -307,12 +322,12 @@ def _action(
         "status": action.status,
         "description": _text(action.description),
         "internal": action.internal,
-        "dueDate": action.due_date,
+        "dueDate": action.due_date_text,
         "isOverdue": is_overdue(action, now),
         "isVisibleToExternal": action.is_visible_to_external,
         "actionType": _text(action.action_type),
-        "assignees": [{"type": "user", "user": person.summary()} for person in assignees],
-        "viewership": _viewership_data(viewership.get(("action", action.id), [])),
+        "assignees": [{"type": "user", "user": person.summary} for person in assignees],
+        "viewership": viewership.get(("action", action.id), []),
     }
 
 

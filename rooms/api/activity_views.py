@@ -30,7 +30,8 @@ class RoomAnalyticsView(APIView):
     )
     def get(self, request, room_id):
         room = _get(analytics_rooms(workspace=request.workspace), room_id, "room")
-        return Response(RoomAnalyticsSerializer(room_analytics(room=room)).data)
+        # Already the body (see rooms.analytics); RoomAnalyticsSerializer documents its shape.
+        return Response(room_analytics(room=room))
 
 
 class RoomActivityView(APIView):
