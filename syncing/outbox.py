@@ -117,6 +117,7 @@ def _claim(message_id: int) -> tuple[OutboxMessage, bool] | None:
     with transaction.atomic():
         message = (
             OutboxMessage.objects.deliverable(now)
+            .select_related("connection")
             .select_for_update(skip_locked=True, of=("self",))
             .filter(pk=message_id)
             .first()

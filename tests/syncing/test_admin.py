@@ -196,3 +196,32 @@ def test_retry_puts_a_failed_message_back_and_it_is_delivered_once(
     assert len(rooms_fake.rooms) == 1
     message.refresh_from_db()
     assert message.upstream_id == next(iter(rooms_fake.rooms))
+
+
+def test_test_connection_of_a_provider_without_a_client_says_so(client, staff):
+    hubspot = connection_create(
+        workspace=staff.workspace,
+        provider=Connection.Provider.HUBSPOT,
+        name="Acme HubSpot",
+        base_url="https://api.hubapi.example",
+        api_key="pat-na1-123",
+    )
+    client.force_login(staff.owner.user)
+
+    page = client.post(
+        "/admin/syncing/connection/",
+        {"action": "test_connection", "_selected_action": [hubspot.pk]},
+        follow=True,
+    ).content.decode()
+
+    assert "Acme HubSpot: No client for HubSpot yet." in page
+
+
+def test_the_sweeper_schedule_exists_and_is_editable(client):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name="syncing: sweep outbox")
+
+    assert task.task == "syncing.sweep_outbox"
+    assert (task.interval.every, task.interval.period) == (1, "minutes")
+    assert task.enabled

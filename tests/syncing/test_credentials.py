@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from django.db import connection as db
 
 from syncing.models import Connection
-from syncing.services import connection_client, connection_create, credentials_reencrypt_all
+from syncing.services import connection_client, connection_create
 
 pytestmark = pytest.mark.django_db
 
@@ -51,10 +54,26 @@ def test_rotation_new_key_first_then_reencrypt_then_drop_the_old(workspace, sett
 
     settings.FIELD_ENCRYPTION_KEY = f"{new_key},{old_key}"
     assert Connection.objects.get(pk=connection.pk).credentials == {"api_key": SECRET}
-    assert credentials_reencrypt_all() == 1
+    output = StringIO()
+    call_command("sync_reencrypt_credentials", stdout=output)
+    assert output.getvalue().strip() == "Re-encrypted the credentials of 1 connection(s)."
 
     settings.FIELD_ENCRYPTION_KEY = new_key
     assert Connection.objects.get(pk=connection.pk).credentials == {"api_key": SECRET}
+
+
+def test_credentials_under_a_removed_key_fail_loudly(workspace, settings):
+    connection = connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.ROOMS_PLATFORM,
+        name="Flowla",
+        base_url="https://api.flowla.example",
+        api_key=SECRET,
+    )
+    settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+    with pytest.raises(ImproperlyConfigured, match="cannot be decrypted"):
+        Connection.objects.get(pk=connection.pk).credentials  # noqa: B018
 
 
 def test_no_log_line_carries_the_secret(rooms_fake, workspace, caplog):

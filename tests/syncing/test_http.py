@@ -10,7 +10,7 @@ import responses
 from syncing import errors
 from syncing.models import Connection
 from syncing.providers.webinar_platform.client import WebinarPlatformClient
-from syncing.services import connection_client
+from syncing.services import connection_client, connection_create, connection_test
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +248,24 @@ def test_webinar_sessions_list_asks_for_the_period_with_simple_analytics():
     client = WebinarPlatformClient(base_url="https://webinars.example", secret="s3cret")
 
     assert client.sessions(period="past") == [{"token": "s1"}]
+
+
+@responses.activate
+def test_testing_a_webinar_connection_reads_the_operators(workspace):
+    connection = connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.WEBINAR_PLATFORM,
+        name="FLOW",
+        base_url="https://webinars.example",
+        api_key="flow-secret",
+    )
+    responses.get(
+        "https://webinars.example/api/v1/operators",
+        json=[{"id": 1, "email": "ops@example.com"}, {"id": 2, "email": "host@example.com"}],
+        match=[responses.matchers.header_matcher({"api-secret": "flow-secret"})],
+    )
+
+    result = connection_test(connection=connection)
+
+    assert result.ok
+    assert result.detail == "2 operators readable"
