@@ -1,4 +1,5 @@
-"""Insights data: chatbot activity (flows, chat users, messages, triggers).
+"""Insights data: chatbot activity (flows, chat users, messages, triggers) and workspace
+activity (contact events, booking pages, recordings; contacts and rooms are rooms' models).
 
 Rows arrive through the ingestion endpoints (insights.services) with a client ``id`` unique per
 workspace, kept in ``client_id`` so a replayed batch changes nothing. Every time-range read is
@@ -8,6 +9,7 @@ served by a (workspace, time) index.
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from workspaces.models import WorkspaceOwned
 
@@ -37,6 +39,9 @@ class ChatUser(WorkspaceOwned):
     upstream_id = models.CharField(max_length=255)
     name = models.CharField(max_length=255, blank=True)
     first_seen_at = models.DateTimeField()
+    contact = models.ForeignKey(
+        "rooms.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -108,3 +113,92 @@ class FlowTrigger(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.flow} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class BookingPage(WorkspaceOwned):
+    """A scheduling page; created on first sight of its slug in a contact event."""
+
+    title = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "slug"], name="insights_bookingpage_slug")
+        ]
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title or self.slug
+
+
+class ContactEvent(WorkspaceOwned):
+    """Something a contact did: joined a room, booked through a booking page, …"""
+
+    class Type:
+        """The types the analytics count; any other type is stored and shown in the breakdown."""
+
+        ROOM_JOIN = "room_join"
+        BOOKING = "booking"
+
+    client_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=64)
+    contact = models.ForeignKey("rooms.Contact", on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(
+        "rooms.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    booking_page = models.ForeignKey(
+        BookingPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    occurred_at = models.DateTimeField()
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "client_id"], name="insights_contactevent_unique_client"
+            )
+        ]
+        # One index per analytics read: the 30-day timeline, the top rooms (and the lifetime
+        # breakdown by type), the top booking pages.
+        indexes = [
+            models.Index(
+                fields=["workspace", "occurred_at", "event_type"], name="insights_cevent_ws_time"
+            ),
+            models.Index(
+                fields=["workspace", "event_type", "room"], name="insights_cevent_ws_type_room"
+            ),
+            models.Index(
+                fields=["workspace", "event_type", "booking_page"],
+                name="insights_cevent_ws_type_page",
+            ),
+        ]
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Recording(WorkspaceOwned):
+    class Status(models.TextChoices):
+        STARTED = "started", "Started"
+        UPLOADED = "uploaded", "Uploaded"
+        AVAILABLE = "available", "Available"
+        FAILED = "failed", "Failed"
+
+    client_id = models.CharField(max_length=255)
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="+")
+    duration_seconds = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "client_id"], name="insights_recording_unique_client"
+            )
+        ]
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.room_id} ({self.duration_seconds} s, {self.status})"

@@ -23,7 +23,21 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class KindField(serializers.ChoiceField):
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that must arrive as a JSON number without a fraction (not "5", not true)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class InlineChoiceField(serializers.ChoiceField):
+    """A choice documented in place (an enum component per field name would collide with
+    other apps' fields of the same name)."""
+
+
+class KindField(InlineChoiceField):
     """The ``kind`` of one item type: a single allowed value."""
 
     def __init__(self, kind: str, **kwargs):
@@ -65,8 +79,9 @@ class BatchSerializer(serializers.Serializer):
         return items
 
 
-class KindFieldScheme(OpenApiSerializerFieldExtension):
-    target_class = KindField
+class InlineChoiceFieldScheme(OpenApiSerializerFieldExtension):
+    target_class = InlineChoiceField
+    match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
         return {"type": "string", "enum": list(self.target.choices)}

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.validators import RegexValidator, validate_slug
 from django.utils import timezone
 from rest_framework import serializers
 
 from insights.api.batches import (
     MAX_BATCH,
     BatchSerializer,
+    InlineChoiceField,
     ItemOfKindSerializer,
     KindField,
     StrictCharField,
+    StrictIntegerField,
 )
-from insights.models import ChatMessage
+from insights.models import ChatMessage, Recording
 from insights.periods import (
     DEFAULT_SPAN,
     MAX_OFFSET_MINUTES,
@@ -26,6 +29,7 @@ from insights.periods import (
 )
 
 CLIENT_ID = {"max_length": 255}
+EVENT_TYPE = RegexValidator(r"^[a-z0-9_.-]+$", "Lower-case letters, digits, _ . - only.")
 DATE_HELP = (
     "ISO 8601 date (2021-10-01) or date-time (2021-10-01T08:00:00Z). Without a zone it is read "
     "at `offset`. A date-only `end` includes that whole day."
@@ -70,6 +74,60 @@ class ChatEventsInputSerializer(BatchSerializer):
     """A batch of chatbot items: `message` and `trigger`."""
 
     events = ChatEventSerializer(many=True, max_length=MAX_BATCH)
+
+
+class EventContactSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = StrictCharField(max_length=255, required=False, allow_blank=True)
+    createdAt = serializers.DateTimeField(
+        source="created_at", required=False, help_text="Used only when the contact is new."
+    )
+
+    def validate_email(self, value: str) -> str:
+        return value.lower()
+
+
+class EventBookingPageSerializer(serializers.Serializer):
+    slug = StrictCharField(max_length=255, validators=[validate_slug])
+    title = StrictCharField(max_length=255, required=False, allow_blank=True)
+
+
+class ContactEventItemSerializer(serializers.Serializer):
+    id = StrictCharField(**CLIENT_ID, help_text="Client id, unique per workspace.")
+    kind = KindField("contact_event")
+    type = StrictCharField(
+        max_length=64,
+        validators=[EVENT_TYPE],
+        help_text="Event type in lower case: room_join, booking, or any other.",
+    )
+    contact = EventContactSerializer()
+    roomId = serializers.UUIDField(source="room_id", required=False, allow_null=True)
+    bookingPage = EventBookingPageSerializer(source="booking_page", required=False, allow_null=True)
+    metadata = serializers.DictField(required=False)
+    at = serializers.DateTimeField(help_text="ISO 8601; UTC when it carries no zone.")
+
+
+class RecordingItemSerializer(serializers.Serializer):
+    id = StrictCharField(**CLIENT_ID, help_text="Client id, unique per workspace.")
+    kind = KindField("recording")
+    roomId = serializers.UUIDField(source="room_id")
+    durationInSeconds = StrictIntegerField(
+        source="duration_seconds", min_value=0, max_value=2**31 - 1
+    )
+    status = InlineChoiceField(
+        choices=Recording.Status.values, required=False, default=Recording.Status.AVAILABLE
+    )
+    at = serializers.DateTimeField(help_text="When the recording was made; ISO 8601.")
+
+
+class WorkspaceActivityItemSerializer(ItemOfKindSerializer):
+    kinds = {"contact_event": ContactEventItemSerializer, "recording": RecordingItemSerializer}
+
+
+class WorkspaceActivityInputSerializer(BatchSerializer):
+    """A batch of workspace activity: `contact_event` and `recording` items."""
+
+    events = WorkspaceActivityItemSerializer(many=True, max_length=MAX_BATCH)
 
 
 class IngestOutputSerializer(serializers.Serializer):
@@ -208,3 +266,52 @@ class FlowKeySerializer(serializers.Serializer):
 class TopFlowSerializer(serializers.Serializer):
     _id = FlowKeySerializer(source="*")
     count = serializers.IntegerField()
+
+
+class KpisSerializer(serializers.Serializer):
+    rooms = serializers.IntegerField(help_text="Rooms of the workspace, templates excluded.")
+    recordings = serializers.IntegerField()
+    recordingDuration = serializers.IntegerField(
+        source="recording_duration", help_text="Seconds, over all recordings."
+    )
+    contacts = serializers.IntegerField()
+    bookings = serializers.IntegerField(help_text="Contact events of type booking.")
+
+
+class ActivityTimelineDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    bookings = serializers.IntegerField()
+    room_joins = serializers.IntegerField()
+
+
+class EventTypeCountSerializer(serializers.Serializer):
+    type = serializers.CharField(source="event_type")
+    count = serializers.IntegerField()
+
+
+class TopBookingPageSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="booking_page_id")
+    title = serializers.CharField(source="booking_page__title")
+    slug = serializers.CharField(source="booking_page__slug")
+    count = serializers.IntegerField()
+
+
+class NewContactsDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    count = serializers.IntegerField()
+
+
+class TopRoomSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="room_id", help_text="The room's UUID (integer upstream).")
+    name = serializers.CharField(source="room__slug", help_text="The room's slug.")
+    display_name = serializers.CharField(source="room__title", allow_null=True)
+    count = serializers.IntegerField()
+
+
+class WorkspaceAnalyticsSerializer(serializers.Serializer):
+    kpis = KpisSerializer()
+    activityTimeline = ActivityTimelineDaySerializer(source="activity_timeline", many=True)
+    eventTypeBreakdown = EventTypeCountSerializer(source="event_type_breakdown", many=True)
+    topBookingPages = TopBookingPageSerializer(source="top_booking_pages", many=True)
+    newContactsTimeline = NewContactsDaySerializer(source="new_contacts_timeline", many=True)
+    topRooms = TopRoomSerializer(source="top_rooms", many=True)

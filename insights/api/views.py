@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.openapi import ERROR_RESPONSES, INPUT_ERRORS
-from insights import analytics, services
+from insights import chat_analytics, services, workspace_analytics
+from insights.api.access import member_workspace
 from insights.api.serializers import (
     ChatEventsInputSerializer,
     IngestOutputSerializer,
@@ -14,9 +16,14 @@ from insights.api.serializers import (
     TopFlowSerializer,
     TopMessageSerializer,
     TopQuerySerializer,
+    WorkspaceActivityInputSerializer,
+    WorkspaceAnalyticsSerializer,
 )
 
 READ_ERRORS = {**INPUT_ERRORS, **ERROR_RESPONSES}
+WORKSPACE_ID = OpenApiParameter(
+    "workspace_id", int, OpenApiParameter.PATH, description="The id `GET /api/whoami` returns."
+)
 
 
 def _query(serializer_class, request) -> dict:
@@ -52,7 +59,9 @@ class InsightsView(APIView):
     )
     def get(self, request):
         params = _query(InsightsQuerySerializer, request)
-        result = analytics.insights_metrics(workspace=request.workspace, series=params["series"])
+        result = chat_analytics.insights_metrics(
+            workspace=request.workspace, series=params["series"]
+        )
         return Response(
             InsightsOutputSerializer(
                 {"stats": [result["stats"]], "metrics": result["metrics"]}
@@ -69,7 +78,7 @@ class TopMessagesView(APIView):
     )
     def get(self, request):
         params = _query(TopQuerySerializer, request)
-        rows = analytics.insights_top_messages(
+        rows = chat_analytics.insights_top_messages(
             workspace=request.workspace, time_range=params["range"], limit=params["limit"]
         )
         return Response(TopMessageSerializer(rows, many=True).data)
@@ -84,7 +93,45 @@ class TopFlowsView(APIView):
     )
     def get(self, request):
         params = _query(TopQuerySerializer, request)
-        rows = analytics.insights_top_flows(
+        rows = chat_analytics.insights_top_flows(
             workspace=request.workspace, time_range=params["range"], limit=params["limit"]
         )
         return Response(TopFlowSerializer(rows, many=True).data)
+
+
+class WorkspaceActivityIngestView(APIView):
+    @extend_schema(
+        summary="Ingest a batch of contact events and recordings",
+        description="At most 1,000 items. Items whose id is already stored are skipped; one "
+        "invalid item (or a `roomId` that is not a room of the workspace) rejects the whole "
+        "batch (400 naming `events.<index>.<field>`). Members of the workspace only.",
+        parameters=[WORKSPACE_ID],
+        request=WorkspaceActivityInputSerializer,
+        responses={200: IngestOutputSerializer, **READ_ERRORS},
+        tags=["insights"],
+    )
+    def post(self, request, workspace_id: str):
+        workspace = member_workspace(request, workspace_id)
+        serializer = WorkspaceActivityInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.workspace_activity_ingest(
+            workspace=workspace, items=serializer.validated_data["events"]
+        )
+        return Response(IngestOutputSerializer(result).data)
+
+
+class WorkspaceAnalyticsView(APIView):
+    @extend_schema(
+        summary="Workspace analytics dashboard",
+        description="KPIs, 30-day timelines, event breakdown, top booking pages and rooms. "
+        "Members of the workspace only (403 for anyone else).",
+        parameters=[WORKSPACE_ID],
+        responses={200: WorkspaceAnalyticsSerializer, **ERROR_RESPONSES},
+        tags=["insights"],
+    )
+    def get(self, request, workspace_id: str):
+        workspace = member_workspace(request, workspace_id)
+        result = workspace_analytics.workspace_analytics(
+            workspace=workspace, today=timezone.now().date()
+        )
+        return Response(WorkspaceAnalyticsSerializer(result).data)

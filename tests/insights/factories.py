@@ -1,7 +1,16 @@
 import factory
 
-from insights.models import ChatMessage, ChatUser, Flow, FlowTrigger
+from insights.models import (
+    BookingPage,
+    ChatMessage,
+    ChatUser,
+    ContactEvent,
+    Flow,
+    FlowTrigger,
+    Recording,
+)
 from tests.factories import WorkspaceFactory
+from tests.rooms.factories import ContactFactory
 
 
 class FlowFactory(factory.django.DjangoModelFactory):
@@ -41,6 +50,34 @@ class FlowTriggerFactory(factory.django.DjangoModelFactory):
     client_id = factory.Sequence(lambda n: f"trigger-{n}")
     flow = factory.SubFactory(FlowFactory, workspace=factory.SelfAttribute("..workspace"))
     user = factory.SubFactory(ChatUserFactory)
+
+
+class BookingPageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BookingPage
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    title = factory.Sequence(lambda n: f"Booking page {n}")
+    slug = factory.Sequence(lambda n: f"page-{n}")
+
+
+class ContactEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactEvent
+
+    workspace = factory.LazyAttribute(lambda o: o.contact.workspace)
+    client_id = factory.Sequence(lambda n: f"event-{n}")
+    event_type = ContactEvent.Type.ROOM_JOIN
+    contact = factory.SubFactory(ContactFactory)
+
+
+class RecordingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Recording
+
+    workspace = factory.LazyAttribute(lambda o: o.room.workspace)
+    client_id = factory.Sequence(lambda n: f"recording-{n}")
+    duration_seconds = 60
 
 
 def utc(text: str):
