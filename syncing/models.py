@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -49,6 +50,16 @@ class Connection(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_provider_display()})"
+
+    def clean(self) -> None:
+        if not isinstance(self.options, dict):
+            raise ValidationError({"options": "Options must be a JSON object."})
+        for name, kind in (("requests_per_second", (int, float)), ("burst", (int,))):
+            value = self.options.get(name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, kind) or value <= 0
+            ):
+                raise ValidationError({"options": f"{name} must be a positive number."})
 
     @property
     def credentials(self) -> dict:

@@ -225,3 +225,22 @@ def test_the_sweeper_schedule_exists_and_is_editable(client):
     assert task.task == "syncing.sweep_outbox"
     assert (task.interval.every, task.interval.period) == (1, "minutes")
     assert task.enabled
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("[1, 2]", "Options must be a JSON object."),
+        ('{"requests_per_second": 0}', "requests_per_second must be a positive number."),
+        ('{"burst": "ten"}', "burst must be a positive number."),
+        ('{"burst": 2.5}', "burst must be a positive number."),
+    ],
+)
+def test_budget_options_are_checked(client, staff, connection, options, message):
+    client.force_login(staff.owner.user)
+
+    response = _edit(client, connection, options=options)
+
+    assert message in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.options == {"requests_per_second": 100, "burst": 100}
