@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from rooms.models import Contact, Engagement, Viewership, Visit
@@ -481,3 +483,63 @@ def test_ingested_activity_shows_in_the_analytics(cast, live_room):
             ],
         }
     ]
+
+
+# --- concurrency ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
+def test_a_concurrent_insert_of_the_same_id_answers_409_and_stores_nothing(cast):
+    """Another transaction inserts id "v1" after this request checked for stored ids: the
+    request's insert waits for it, fails on the unique constraint, and answers 409."""
+    room = RoomFactory(workspace=cast.workspace)
+    other_visitor = ContactFactory(workspace=cast.workspace)
+    inserted, release = threading.Event(), threading.Event()
+
+    def concurrent_insert():
+        try:
+            with transaction.atomic():
+                Visit.objects.create(
+                    workspace=cast.workspace, room=room, contact=other_visitor, client_id="v1"
+                )
+                inserted.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    def release_when_the_request_waits():
+        # The request's insert waits for the worker's uncommitted row; then let the worker commit.
+        try:
+            with connections["default"].cursor() as cursor:
+                for _ in range(200):
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                    if cursor.fetchone()[0]:
+                        break
+                    time.sleep(0.05)
+        finally:
+            release.set()
+            connections.close_all()
+
+    worker = threading.Thread(target=concurrent_insert)
+    worker.start()
+    assert inserted.wait(timeout=10)
+    watcher = threading.Thread(target=release_when_the_request_waits)
+    watcher.start()
+
+    response = post(cast.owner, room, [visit("v1"), visit("v2")])
+    worker.join(timeout=10)
+    watcher.join(timeout=10)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    assert sorted(Visit.objects.values_list("client_id", flat=True)) == ["v1"]
+    assert not Contact.objects.filter(email="morgan.lee@acme.com").exists()
+    # Sent again, the batch sees "v1" as a duplicate.
+    assert post(cast.owner, room, [visit("v1"), visit("v2")]).json() == {
+        "accepted": 1,
+        "duplicates": 1,
+    }
