@@ -56,3 +56,24 @@ def test_handlers():
     handlers.register()
     yield handlers
     handlers.unregister()
+
+
+@pytest.fixture
+def webinar_fake():
+    from tests.syncing.fakes.webinar_platform import FakeWebinarPlatform
+
+    fake = FakeWebinarPlatform().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def webinar_connection(workspace, webinar_fake) -> Connection:
+    return connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.WEBINAR_PLATFORM,
+        name="FLOW",
+        base_url=webinar_fake.url,
+        api_key=webinar_fake.api_key,
+        options={"requests_per_second": 1000, "burst": 1000},
+    )

@@ -78,11 +78,16 @@ class Survey(serializers.Serializer):
     questions = serializers.ListField(required=False, default=list)
 
 
+def _csv() -> serializers.CharField:
+    # CSV bodies are kept byte for byte (DRF trims whitespace, and a final newline, by default).
+    return serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
 class CompiledReport(serializers.Serializer):
-    registrants = serializers.CharField(allow_blank=True)
-    operatorChat = serializers.CharField(allow_blank=True)
-    attendeeChat = serializers.CharField(allow_blank=True)
-    surveys = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    registrants = _csv()
+    operatorChat = _csv()
+    attendeeChat = _csv()
+    surveys = serializers.DictField(child=_csv())
 
 
 class CreatedEvent(serializers.Serializer):
