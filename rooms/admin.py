@@ -147,7 +147,7 @@ class RoomAdmin(WorkspaceScopedAdminMixin, nested_admin.NestedModelAdmin):
 
     @admin.display(description="engagement summary")
     def engagement_summary(self, room: Room) -> str:
-        if room.pk is None:
+        if room._state.adding:  # the add page: a UUID pk exists before the row does
             return "—"
         rows = [
             ("Views (visits)", room.total_views),

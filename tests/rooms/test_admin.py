@@ -117,6 +117,12 @@ def test_change_page_shows_the_engagement_summary(owner_client, room):
     assert "Task completed" in page
 
 
+def test_add_page_renders(owner_client):
+    response = owner_client.get(f"{CHANGELIST}add/")
+    assert response.status_code == 200
+    assert "engagement summary" in response.content.decode().lower()
+
+
 def test_another_workspace_room_cannot_be_opened(owner_client, other_room):
     response = owner_client.get(f"{CHANGELIST}{other_room.pk}/change/")
     assert response.status_code in (302, 403, 404)
