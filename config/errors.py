@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def _validation_message(fields: dict[str, list[str]]) -> str:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
+        set_rollback()  # a service that wrote and then raised leaves nothing behind
         return Response(
             error_body(exc.status_code, exc.code, exc.message, exc.fields), status=exc.status_code
         )
@@ -108,6 +109,7 @@ def api_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
+        set_rollback()
         return Response(
             error_body(500, "server_error", "Internal server error."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.errors import json_error_response
 from config.health import healthz
 
 
+@csrf_exempt  # an unknown path answers the JSON 404 for every method, never a CSRF page
 def api_not_found(request, *args, **kwargs):
     return json_error_response(404, "not_found", "No API endpoint at this path.")
 

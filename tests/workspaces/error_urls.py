@@ -10,6 +10,17 @@ class EchoView(APIView):
         return Response(request.data)
 
 
+class WriteThenFailView(APIView):
+    """Writes a row, then raises a domain error: the row must not survive."""
+
+    def post(self, request):
+        from config.errors import invalid_field
+        from workspaces.services import workspace_get_or_create
+
+        workspace_get_or_create(slug="half-written")
+        raise invalid_field("name", "rejected after a write")
+
+
 class BrokenView(APIView):
     def get(self, request):
         raise RuntimeError("boom")
@@ -18,5 +29,6 @@ class BrokenView(APIView):
 urlpatterns = [
     path("api/test/echo", EchoView.as_view()),
     path("api/test/broken", BrokenView.as_view()),
+    path("api/test/write-then-fail", WriteThenFailView.as_view()),
     path("", include("config.urls")),
 ]

@@ -52,6 +52,27 @@ def test_unexpected_exception_is_json_500(cast, settings):
     assert "boom" not in response.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_domain_error_after_a_write_stores_nothing(cast, settings):
+    from workspaces.models import Workspace
+
+    settings.ROOT_URLCONF = "tests.workspaces.error_urls"
+    response = cast.owner.client().post("/api/test/write-then-fail", {}, format="json")
+
+    assert_error_shape(response, 400, "invalid")
+    assert response.json()["error"]["fields"] == {"name": ["rejected after a write"]}
+    assert not Workspace.objects.filter(slug="half-written").exists()
+
+
+def test_unknown_api_path_post_is_json_404_not_csrf_page(cast):
+    from rest_framework.test import APIClient
+
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(cast.owner.user)
+    response = browser.post("/api/no-such-thing", {}, format="json")
+    assert_error_shape(response, 404, "not_found")
+
+
 def test_throttled_caller_gets_429_with_retry_after(cast, settings):
     settings.API_THROTTLE_RATE = "3/min"
     client = cast.owner.client()
