@@ -10,6 +10,15 @@ from rest_framework import serializers
 from syncing.errors import RecordError
 
 
+class Text(serializers.CharField):
+    """Upstream text kept exactly as sent: DRF's CharField trims surrounding whitespace by
+    default, which would change titles and CSV bodies (and make unchanged rows look changed)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+
 def _flatten(errors, prefix: str = "") -> list[str]:
     if isinstance(errors, dict):
         return [

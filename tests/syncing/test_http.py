@@ -269,3 +269,12 @@ def test_testing_a_webinar_connection_reads_the_operators(workspace):
 
     assert result.ok
     assert result.detail == "2 operators readable"
+
+
+def test_upstream_text_is_kept_as_sent(rooms_connection, rooms_fake):
+    room = rooms_fake.add_room(title="  Acme  onboarding ", coverTitle="Welcome\n")
+
+    fetched = connection_client(rooms_connection).room(room["id"])
+
+    assert fetched["title"] == "  Acme  onboarding "
+    assert fetched["coverTitle"] == "Welcome\n"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from syncing.validation import Text
+
 
 class EngagementBreakdown(serializers.Serializer):
     clicks = serializers.IntegerField(required=False, allow_null=True)
@@ -19,42 +21,42 @@ class EngagementBreakdown(serializers.Serializer):
 
 
 class Room(serializers.Serializer):
-    id = serializers.CharField()
-    title = serializers.CharField(allow_blank=True)
+    id = Text()
+    title = Text(allow_blank=True)
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
-    description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    userId = serializers.CharField(required=False, allow_null=True)
-    companyId = serializers.CharField(required=False, allow_null=True)
-    statusId = serializers.CharField(required=False, allow_null=True)
-    labelId = serializers.CharField(required=False, allow_null=True)
-    hsDealId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    sfOpportunityId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    attioDealId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    description = Text(required=False, allow_null=True, allow_blank=True)
+    userId = Text(required=False, allow_null=True)
+    companyId = Text(required=False, allow_null=True)
+    statusId = Text(required=False, allow_null=True)
+    labelId = Text(required=False, allow_null=True)
+    hsDealId = Text(required=False, allow_null=True, allow_blank=True)
+    sfOpportunityId = Text(required=False, allow_null=True, allow_blank=True)
+    attioDealId = Text(required=False, allow_null=True, allow_blank=True)
     isTemplate = serializers.BooleanField(required=False, default=False)
     totalEngagements = serializers.IntegerField(required=False, allow_null=True)
     lastEngagedAt = serializers.DateTimeField(required=False, allow_null=True)
     totalViews = serializers.IntegerField(required=False, allow_null=True)
     totalUniqueViews = serializers.IntegerField(required=False, allow_null=True)
     engagements = EngagementBreakdown(required=False, allow_null=True)
-    coverTitle = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    coverDescription = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    coverTitle = Text(required=False, allow_null=True, allow_blank=True)
+    coverDescription = Text(required=False, allow_null=True, allow_blank=True)
     coverDisabled = serializers.BooleanField(required=False, allow_null=True)
-    themeColor = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    navColor = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    themeColor = Text(required=False, allow_null=True, allow_blank=True)
+    navColor = Text(required=False, allow_null=True, allow_blank=True)
 
 
 class Status(serializers.Serializer):
-    id = serializers.CharField()
-    title = serializers.CharField()
+    id = Text()
+    title = Text()
     defaultStatus = serializers.BooleanField(required=False, default=False)
 
 
 class AnalyticsUser(serializers.Serializer):
     belongsTo = serializers.ChoiceField(["internal_organization", "external_organization"])
     email = serializers.EmailField()
-    name = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    title = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    name = Text(required=False, allow_blank=True, allow_null=True)
+    title = Text(required=False, allow_blank=True, allow_null=True)
     isRoomOwner = serializers.BooleanField(required=False)
     isPrimaryContact = serializers.BooleanField(required=False)
     lastSeen = serializers.DateTimeField(required=False, allow_null=True)
@@ -62,7 +64,7 @@ class AnalyticsUser(serializers.Serializer):
 
 
 class Engagement(serializers.Serializer):
-    type = serializers.CharField()
+    type = Text()
     createdAt = serializers.DateTimeField()
 
 
@@ -74,30 +76,30 @@ class Viewership(serializers.Serializer):
 
 
 class ActionAssignee(serializers.Serializer):
-    type = serializers.CharField(required=False)
+    type = Text(required=False)
     user = AnalyticsUser()
 
 
 class Step(serializers.Serializer):
-    id = serializers.CharField()
-    title = serializers.CharField(allow_blank=True)
+    id = Text()
+    title = Text(allow_blank=True)
     isVisibleToExternal = serializers.BooleanField(required=False, default=True)
     viewership = Viewership(many=True, required=False, default=list)
 
 
 class Action(Step):
-    status = serializers.CharField(required=False, allow_null=True)
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    status = Text(required=False, allow_null=True)
+    description = Text(required=False, allow_blank=True, allow_null=True)
     internal = serializers.BooleanField(required=False, default=False)
     dueDate = serializers.DateTimeField(required=False, allow_null=True)
     isOverdue = serializers.BooleanField(required=False)
-    actionType = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    actionType = Text(required=False, allow_blank=True, allow_null=True)
     assignees = ActionAssignee(many=True, required=False, default=list)
 
 
 class Section(serializers.Serializer):
-    id = serializers.CharField()
-    title = serializers.CharField(allow_blank=True)
+    id = Text()
+    title = Text(allow_blank=True)
     isCompleted = serializers.BooleanField(required=False, default=False)
     isVisibleToExternal = serializers.BooleanField(required=False, default=True)
     steps = Step(many=True, required=False, default=list)
@@ -105,12 +107,12 @@ class Section(serializers.Serializer):
 
 
 class InternalCompany(serializers.Serializer):
-    type = serializers.CharField(required=False)
-    name = serializers.CharField(allow_blank=True)
+    type = Text(required=False)
+    name = Text(allow_blank=True)
 
 
 class RoomAnalytics(serializers.Serializer):
-    title = serializers.CharField(allow_blank=True)
+    title = Text(allow_blank=True)
     progressPercentage = serializers.FloatField(min_value=0, max_value=100)
     internalCompany = InternalCompany(required=False, allow_null=True)
     assignees = AnalyticsUser(many=True, required=False, default=list)

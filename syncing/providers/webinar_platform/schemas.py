@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from syncing.validation import Text
+
 
 class SessionAnalytics(serializers.Serializer):
     registrants = serializers.IntegerField(min_value=0)
@@ -15,8 +17,8 @@ class OperatorRef(serializers.Serializer):
     id = serializers.IntegerField()
     role = serializers.IntegerField(required=False)
     email = serializers.EmailField(required=False)
-    firstName = serializers.CharField(required=False, allow_blank=True)
-    lastName = serializers.CharField(required=False, allow_blank=True)
+    firstName = Text(required=False, allow_blank=True)
+    lastName = Text(required=False, allow_blank=True)
     micEnabled = serializers.BooleanField(required=False)
     camEnabled = serializers.BooleanField(required=False)
     screenSharingEnabled = serializers.BooleanField(required=False)
@@ -25,13 +27,13 @@ class OperatorRef(serializers.Serializer):
 class Session(serializers.Serializer):
     """A session as the events list and the event info endpoint answer it."""
 
-    token = serializers.CharField()
-    eventToken = serializers.CharField()
-    title = serializers.CharField(allow_blank=True)
+    token = Text()
+    eventToken = Text()
+    title = Text(allow_blank=True)
     date = serializers.DateField()
     time = serializers.TimeField()
-    timezone = serializers.CharField()
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    timezone = Text()
+    description = Text(required=False, allow_blank=True, allow_null=True)
     published = serializers.BooleanField(required=False, default=False)
     duration = serializers.FloatField(required=False, allow_null=True, min_value=0)
     earlyAccessPeriod = serializers.IntegerField(required=False, allow_null=True, min_value=0)
@@ -43,10 +45,10 @@ class Session(serializers.Serializer):
     videoRecord = serializers.BooleanField(required=False)
     onDemandReplays = serializers.BooleanField(required=False)
     privatizeChat = serializers.ChoiceField([0, 1, 2], required=False)
-    emailMessage = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    emailMessage = Text(required=False, allow_blank=True, allow_null=True)
     hasQnA = serializers.BooleanField(required=False)
     useAdvancedQna = serializers.BooleanField(required=False)
-    redirectUrl = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    redirectUrl = Text(required=False, allow_blank=True, allow_null=True)
     qnaPublicByDefault = serializers.BooleanField(required=False)
     reminderOne = serializers.IntegerField(required=False, allow_null=True)
     reminderTwo = serializers.IntegerField(required=False, allow_null=True)
@@ -57,8 +59,8 @@ class Session(serializers.Serializer):
 
 class Registrant(serializers.Serializer):
     email = serializers.EmailField()
-    firstName = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    lastName = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    firstName = Text(required=False, allow_blank=True, allow_null=True)
+    lastName = Text(required=False, allow_blank=True, allow_null=True)
     registeredAt = serializers.DateTimeField(required=False, allow_null=True)
     attended = serializers.BooleanField(required=False, default=False)
     answers = serializers.JSONField(required=False, allow_null=True)
@@ -67,29 +69,25 @@ class Registrant(serializers.Serializer):
 class Operator(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
-    firstName = serializers.CharField(required=False, allow_blank=True)
-    lastName = serializers.CharField(required=False, allow_blank=True)
+    firstName = Text(required=False, allow_blank=True)
+    lastName = Text(required=False, allow_blank=True)
     permission = serializers.IntegerField(required=False, default=0)
 
 
 class Survey(serializers.Serializer):
-    id = serializers.CharField()
-    title = serializers.CharField(required=False, allow_blank=True)
+    id = Text()
+    title = Text(required=False, allow_blank=True)
     questions = serializers.ListField(required=False, default=list)
 
 
-def _csv() -> serializers.CharField:
-    # CSV bodies are kept byte for byte (DRF trims whitespace, and a final newline, by default).
-    return serializers.CharField(allow_blank=True, trim_whitespace=False)
-
-
 class CompiledReport(serializers.Serializer):
-    registrants = _csv()
-    operatorChat = _csv()
-    attendeeChat = _csv()
-    surveys = serializers.DictField(child=_csv())
+    # CSV bodies, kept byte for byte (final newlines included).
+    registrants = Text(allow_blank=True)
+    operatorChat = Text(allow_blank=True)
+    attendeeChat = Text(allow_blank=True)
+    surveys = serializers.DictField(child=Text(allow_blank=True))
 
 
 class CreatedEvent(serializers.Serializer):
-    eventToken = serializers.CharField()
-    token = serializers.CharField()
+    eventToken = Text()
+    token = Text()
