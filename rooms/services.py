@@ -7,14 +7,17 @@ across workspaces themselves.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Model, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
+from config.errors import Conflict
 from rooms.models import (
     Action,
     ActionAssignee,
@@ -29,6 +32,7 @@ from rooms.models import (
 from workspaces.models import User, Workspace
 
 # Room fields a new room takes from its template or duplicated room unless the body sets them.
+SLUG_ATTEMPTS = 5
 INHERITED_ROOM_FIELDS = (
     "description",
     "cover_title",
@@ -89,8 +93,8 @@ def contact_get_or_create(*, workspace: Workspace, email: str) -> Contact:
 # --- rooms --------------------------------------------------------------------------------------
 
 
-def _unique_slug(*, workspace: Workspace, title: str) -> str:
-    base = slugify(title)[:280] or "room"
+def _unique_slug(*, workspace: Workspace, title: str, salt: str = "") -> str:
+    base = "-".join(part for part in (slugify(title)[:280] or "room", salt) if part)
     taken = set(
         Room.objects.for_workspace(workspace)
         .filter(slug__startswith=base)
@@ -101,6 +105,24 @@ def _unique_slug(*, workspace: Workspace, title: str) -> str:
         number += 1
         slug = f"{base}-{number}"
     return slug
+
+
+def _room_insert(room: Room) -> None:
+    """Insert a new room with a free slug. Two rooms created at once with the same title can
+    both see a slug as free; the loser's insert hits the unique constraint and retries with a
+    random suffix, inside a savepoint so the request's transaction survives."""
+    room.slug = _unique_slug(workspace=room.workspace, title=room.title)
+    for _ in range(SLUG_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                room.save(force_insert=True)
+            return
+        except IntegrityError as exc:
+            if "room_unique_slug" not in str(exc):
+                raise
+            salt = secrets.token_hex(3)
+            room.slug = _unique_slug(workspace=room.workspace, title=room.title, salt=salt)
+    raise Conflict("Could not find a free slug for this room; try again.")
 
 
 def _room_set_owner(room: Room, owner: User | None) -> None:
@@ -190,15 +212,15 @@ def room_create(
     primary_contact = (
         contact_get_or_create(workspace=workspace, email=contact_email) if contact_email else None
     )
-    room = Room.objects.create(
+    room = Room(
         workspace=workspace,
         title=title,
-        slug=_unique_slug(workspace=workspace, title=title),
         owner=owner,
         status=status,
         primary_contact=primary_contact,
         **fields,
     )
+    _room_insert(room)
     _room_set_owner(room, owner)
     _room_set_primary_contact(room, primary_contact)
     if source is not None:
@@ -222,9 +244,10 @@ def room_update(*, room: Room, **changes: Any) -> Room:
 def room_save(*, room: Room) -> Room:
     """Save a room edited field by field (the admin): a new room gets its slug, and the
     members' and contacts' flags follow ``owner`` and ``primary_contact``."""
-    if not room.slug:
-        room.slug = _unique_slug(workspace=room.workspace, title=room.title)
-    room.save()
+    if room.slug:
+        room.save()
+    else:
+        _room_insert(room)
     _room_set_owner(room, room.owner)
     _room_set_primary_contact(room, room.primary_contact)
     return room

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rooms.models import Contact, Engagement, Viewership, Visit
+from tests.concurrency import insert_committed_while_waited_for
 from tests.rooms.factories import (
     ActionFactory,
     ContactFactory,
@@ -495,44 +494,14 @@ def test_a_concurrent_insert_of_the_same_id_answers_409_and_stores_nothing(cast)
     request's insert waits for it, fails on the unique constraint, and answers 409."""
     room = RoomFactory(workspace=cast.workspace)
     other_visitor = ContactFactory(workspace=cast.workspace)
-    inserted, release = threading.Event(), threading.Event()
 
     def concurrent_insert():
-        try:
-            with transaction.atomic():
-                Visit.objects.create(
-                    workspace=cast.workspace, room=room, contact=other_visitor, client_id="v1"
-                )
-                inserted.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
+        Visit.objects.create(
+            workspace=cast.workspace, room=room, contact=other_visitor, client_id="v1"
+        )
 
-    def release_when_the_request_waits():
-        # The request's insert waits for the worker's uncommitted row; then let the worker commit.
-        try:
-            with connections["default"].cursor() as cursor:
-                for _ in range(200):
-                    cursor.execute(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                    if cursor.fetchone()[0]:
-                        break
-                    time.sleep(0.05)
-        finally:
-            release.set()
-            connections.close_all()
-
-    worker = threading.Thread(target=concurrent_insert)
-    worker.start()
-    assert inserted.wait(timeout=10)
-    watcher = threading.Thread(target=release_when_the_request_waits)
-    watcher.start()
-
-    response = post(cast.owner, room, [visit("v1"), visit("v2")])
-    worker.join(timeout=10)
-    watcher.join(timeout=10)
+    with insert_committed_while_waited_for(concurrent_insert):
+        response = post(cast.owner, room, [visit("v1"), visit("v2")])
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "conflict"

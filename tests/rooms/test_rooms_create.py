@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from rooms.models import Action, ActionAssignee, Contact, Room, RoomContact, RoomMember, Step
+from tests.concurrency import insert_committed_while_waited_for
 from tests.factories import MembershipFactory, UserFactory
 from tests.rooms.factories import (
     ActionAssigneeFactory,
@@ -144,6 +145,20 @@ def test_slugs_are_unique_per_workspace(cast):
     response = cast.owner.client().post(URL, {"title": "Acme"}, format="json")
 
     assert response.json()["slug"] == "acme-3"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slug_taken_by_a_concurrent_create_is_retried_not_a_500(cast):
+    """Another transaction inserts slug "acme" after this request found it free: the
+    request's insert waits, hits the unique constraint, and retries with a suffix."""
+    with insert_committed_while_waited_for(
+        lambda: RoomFactory(workspace=cast.workspace, title="Acme", slug="acme")
+    ):
+        response = cast.owner.client().post(URL, {"title": "Acme"}, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["slug"].startswith("acme-")
+    assert Room.objects.for_workspace(cast.workspace).filter(title="Acme").count() == 2
 
 
 def _structured_room(workspace, **room_fields):
