@@ -216,7 +216,9 @@ def outbox_message_deliver(*, message_id: int) -> str | None:
         upstream_id = handler.find_existing(message, client) if attempted_before else None
         upstream_id = upstream_id or handler.deliver(message, client)
     except (TransientError, PermanentError, RecordError) as error:
-        logger.info("outbox message %s: %s", message.pk, type(error).__name__)
+        logger.info(
+            "outbox message %s attempt %s: %s", message.pk, message.attempts, _describe(error)
+        )
         _handle_failure(message, error)
     else:
         with transaction.atomic():
