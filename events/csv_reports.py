@@ -5,9 +5,9 @@ Each report is a generator of text chunks read from the database with a server-s
 report joins the very same generators, which is what makes its values equal the individual
 bodies byte for byte.
 
-Cells are written by :mod:`csv` (RFC 4180 quoting, CRLF line ends). A cell that starts with
-= + - @, a tab or a carriage return is prefixed with a single quote, so a spreadsheet shows it
-as text instead of running it as a formula (OWASP "CSV injection")."""
+Cells are written by :mod:`csv` (RFC 4180 quoting, CRLF line ends). A text cell that starts
+with = + - @, a tab or a carriage return is prefixed with a single quote, so a spreadsheet shows
+it as text instead of running it as a formula (OWASP "CSV injection")."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from events.models import ChatMessage, Registrant, Session, Survey, SurveyRespon
 from events.timing import iso_utc
 
 CHUNK_SIZE = 2000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = frozenset("=+-@\t\r")
 
 
 class _Echo:
@@ -34,14 +34,15 @@ class _Echo:
 
 
 def _cell(value) -> str:
+    if isinstance(value, str):
+        return "'" + value if value[:1] in FORMULA_PREFIXES else value
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
         return iso_utc(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return str(value)  # numbers: a leading minus is a sign, not a formula
 
 
 def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:

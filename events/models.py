@@ -77,7 +77,9 @@ class Event(WorkspaceOwned):
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True)
-    creator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="created_events")
+    # RESTRICT, not PROTECT: an operator who created events cannot be deleted alone, but a
+    # workspace deletion (which cascades to both) still goes through.
+    creator = models.ForeignKey(Operator, on_delete=models.RESTRICT, related_name="created_events")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

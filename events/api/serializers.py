@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -11,6 +10,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from events.api.fields import (
+    HoursField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerChoiceField,
+    StrictIntegerField,
+)
 from events.login_links import login_link
 from events.models import Session, SessionOperator
 from events.timing import PERIODS, access_status, iso_utc, local_start, timezone_get
@@ -37,9 +43,9 @@ class OperatorOutput(serializers.Serializer):
 
 class OperatorInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    firstName = serializers.CharField(max_length=150)
-    lastName = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    permission = serializers.IntegerField(min_value=0, max_value=10, required=False, default=0)
+    firstName = StrictCharField(max_length=150)
+    lastName = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    permission = StrictIntegerField(min_value=0, max_value=10, required=False, default=0)
 
 
 # --- Sessions ---------------------------------------------------------------------------------
@@ -138,35 +144,26 @@ MAX_ID = 2**63 - 1
 
 
 class OperatorAssignmentInput(serializers.Serializer):
-    id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    role = serializers.ChoiceField(choices=SessionOperator.Role.values)
-    micEnabled = serializers.BooleanField()
-    camEnabled = serializers.BooleanField()
-    screenSharingEnabled = serializers.BooleanField()
+    id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    role = StrictIntegerChoiceField(choices=SessionOperator.Role.values)
+    micEnabled = StrictBooleanField()
+    camEnabled = StrictBooleanField()
+    screenSharingEnabled = StrictBooleanField()
 
 
 class EventCreateInput(serializers.Serializer):
-    published = serializers.BooleanField(required=False, default=False)
-    creatorID = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    title = serializers.CharField(max_length=255)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    published = StrictBooleanField(required=False, default=False)
+    creatorID = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    title = StrictCharField(max_length=255)
+    description = StrictCharField(required=False, allow_blank=True, default="")
     date = serializers.DateField(input_formats=["%Y-%m-%d"])
     time = serializers.TimeField(input_formats=["%H:%M:%S"])
-    timezone = serializers.CharField(max_length=64)
+    timezone = StrictCharField(max_length=64)
     operators = OperatorAssignmentInput(many=True)
-    duration = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=Decimal(168),
-        required=False,
-        default=Decimal(1),
-    )
-    earlyAccessPeriod = serializers.IntegerField(
-        min_value=0, max_value=1440, required=False, default=15
-    )
-    videoRecord = serializers.BooleanField(required=False, default=False)
-    onDemandReplays = serializers.BooleanField(required=False, default=False)
+    duration = HoursField(required=False, default=1)
+    earlyAccessPeriod = StrictIntegerField(min_value=0, max_value=1440, required=False, default=15)
+    videoRecord = StrictBooleanField(required=False, default=False)
+    onDemandReplays = StrictBooleanField(required=False, default=False)
 
     def validate_timezone(self, value: str) -> str:
         try:
@@ -198,10 +195,10 @@ class EventCreateOutput(SessionOutput):
 
 class RegistrationInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    firstName = serializers.CharField(max_length=150)
-    lastName = serializers.CharField(max_length=150, allow_blank=True)
-    eventSessionToken = serializers.CharField(max_length=64)
-    redirect = serializers.BooleanField(required=False, default=False)
+    firstName = StrictCharField(max_length=150)
+    lastName = StrictCharField(max_length=150, allow_blank=True)
+    eventSessionToken = StrictCharField(max_length=64)
+    redirect = StrictBooleanField(required=False, default=False)
 
 
 class RegistrantOutput(serializers.Serializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
@@ -129,7 +130,7 @@ class EventCreateView(APIView):
                 for item in data["operators"]
             ],
             published=data["published"],
-            duration=data["duration"],
+            duration=Decimal(data["duration"]),
             early_access_period=data["earlyAccessPeriod"],
             video_record=data["videoRecord"],
             on_demand_replays=data["onDemandReplays"],

@@ -129,12 +129,20 @@ def test_creator_of_another_workspace_is_rejected(cast, body):
         ({"date": "2026-11-01", "time": "01:30:00"}, "time"),
         ({"duration": 0}, "duration"),
         ({"duration": "long"}, "duration"),
+        ({"duration": "1.5"}, "duration"),
+        ({"duration": 168.01}, "duration"),
+        ({"duration": 1.255}, "duration"),
         ({"earlyAccessPeriod": -5}, "earlyAccessPeriod"),
         ({"earlyAccessPeriod": 1441}, "earlyAccessPeriod"),
         ({"published": "maybe"}, "published"),
         ({"videoRecord": "maybe"}, "videoRecord"),
         ({"onDemandReplays": "maybe"}, "onDemandReplays"),
         ({"operators": "all"}, "operators"),
+        # JSON types as the schema declares them, no coercion:
+        ({"published": "true"}, "published"),
+        ({"creatorID": "1"}, "creatorID"),
+        ({"title": 12}, "title"),
+        ({"earlyAccessPeriod": 10.0}, "earlyAccessPeriod"),
     ],
 )
 def test_each_invalid_field_is_named(cast, body, change, field):
@@ -160,6 +168,8 @@ def test_required_fields(cast, body, missing):
         ({"micEnabled": None}, "operators.0.micEnabled"),
         ({"camEnabled": "sometimes"}, "operators.0.camEnabled"),
         ({"id": 0}, "operators.0.id"),
+        ({"role": "10"}, "operators.0.role"),
+        ({"micEnabled": 1}, "operators.0.micEnabled"),
     ],
 )
 def test_invalid_operator_entries(cast, body, change, field):

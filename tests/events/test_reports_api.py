@@ -222,6 +222,8 @@ def test_operator_email_is_unique_per_workspace_case_insensitively(cast):
         ({"permission": 11}, "permission"),
         ({"permission": -1}, "permission"),
         ({"permission": "admin"}, "permission"),
+        ({"permission": "10"}, "permission"),
+        ({"firstName": 7}, "firstName"),
     ],
 )
 def test_operator_create_bad_input(cast, change, field):
