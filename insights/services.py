@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models.functions import Lower
 
 from config.errors import invalid_field
@@ -110,6 +111,7 @@ def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> dic
     return users
 
 
+@transaction.atomic  # all or nothing, also when called outside a request
 def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> IngestResult:
     """Store a batch of ``message`` and ``trigger`` items (validated, client ids distinct)."""
     stored = _stored_client_ids(workspace, [i["id"] for i in items], ChatMessage, FlowTrigger)
@@ -191,6 +193,7 @@ def _contacts_get_or_create(
     return {contact.email_key: contact for contact in contacts}
 
 
+@transaction.atomic  # all or nothing, also when called outside a request
 def workspace_activity_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> IngestResult:
     """Store a batch of ``contact_event`` and ``recording`` items (validated, client ids
     distinct). Raises InvalidInput naming the item when a room is not the workspace's."""

@@ -1,6 +1,6 @@
 """Reads for the workspace analytics dashboard (meeting rooms, recordings, booking pages,
-contacts). Six aggregate queries whatever the data: one for the KPIs (scalar subqueries) and
-one for each list."""
+contacts). Eight queries whatever the data: one for the KPIs (scalar subqueries), one
+aggregate for each list, and one lookup of the five rooms and of the five booking pages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
-from insights.models import ContactEvent, Recording
+from insights.models import BookingPage, ContactEvent, Recording
 from rooms.models import Contact, Room
 from workspaces.models import Workspace
 
@@ -52,6 +52,21 @@ def _kpis(workspace: Workspace) -> dict[str, int]:
     )
 
 
+def _top(events: QuerySet, target: str, targets: QuerySet) -> list[dict[str, Any]]:
+    """The TOP ``target`` rows by number of ``events``, count descending, ties by id: one
+    GROUP BY read from the (workspace, event_type, target) index, then one lookup of those few
+    rows (joining first would join every event to its target before counting)."""
+    key = f"{target}_id"  # not ``target``: ordering by a relation would use its Meta.ordering
+    counts = list(
+        events.filter(**{f"{key}__isnull": False})
+        .values(key)
+        .annotate(count=Count(key))
+        .order_by("-count", key)[:TOP]
+    )
+    rows = targets.filter(pk__in=[row[key] for row in counts]).in_bulk()
+    return [{target: rows[row[key]], "count": row["count"]} for row in counts]
+
+
 def workspace_analytics(*, workspace: Workspace, today: date) -> dict[str, Any]:
     """The six fields of the dashboard. Lists are ordered by count descending, ties by id
     (by type for the breakdown); the timelines by date and list only days with something."""
@@ -76,12 +91,6 @@ def workspace_analytics(*, workspace: Workspace, today: date) -> dict[str, Any]:
         .annotate(count=Count("event_type"))
         .order_by("-count", "event_type")
     )
-    top_pages = (
-        events.filter(event_type=BOOKING, booking_page__isnull=False)
-        .values("booking_page_id", "booking_page__title", "booking_page__slug")
-        .annotate(count=Count("booking_page"))
-        .order_by("-count", "booking_page_id")[:TOP]
-    )
     new_contacts = (
         Contact.objects.for_workspace(workspace)
         .filter(created_at__gte=window_start, created_at__lt=window_end)
@@ -89,17 +98,17 @@ def workspace_analytics(*, workspace: Workspace, today: date) -> dict[str, Any]:
         .annotate(count=Count("pk"))
         .order_by("date")
     )
-    top_rooms = (
-        events.filter(event_type=ROOM_JOIN, room__isnull=False)
-        .values("room_id", "room__slug", "room__title")
-        .annotate(count=Count("room"))
-        .order_by("-count", "room_id")[:TOP]
-    )
     return {
         "kpis": _kpis(workspace),
         "activity_timeline": list(activity),
         "event_type_breakdown": list(breakdown),
-        "top_booking_pages": list(top_pages),
+        "top_booking_pages": _top(
+            events.filter(event_type=BOOKING),
+            "booking_page",
+            BookingPage.objects.for_workspace(workspace),
+        ),
         "new_contacts_timeline": list(new_contacts),
-        "top_rooms": list(top_rooms),
+        "top_rooms": _top(
+            events.filter(event_type=ROOM_JOIN), "room", Room.objects.for_workspace(workspace)
+        ),
     }

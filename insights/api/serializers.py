@@ -290,9 +290,9 @@ class EventTypeCountSerializer(serializers.Serializer):
 
 
 class TopBookingPageSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="booking_page_id")
-    title = serializers.CharField(source="booking_page__title")
-    slug = serializers.CharField(source="booking_page__slug")
+    id = serializers.IntegerField(source="booking_page.pk")
+    title = serializers.CharField(source="booking_page.title")
+    slug = serializers.CharField(source="booking_page.slug")
     count = serializers.IntegerField()
 
 
@@ -302,9 +302,9 @@ class NewContactsDaySerializer(serializers.Serializer):
 
 
 class TopRoomSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="room_id", help_text="The room's UUID (integer upstream).")
-    name = serializers.CharField(source="room__slug", help_text="The room's slug.")
-    display_name = serializers.CharField(source="room__title", allow_null=True)
+    id = serializers.UUIDField(source="room.pk", help_text="The room's UUID (integer upstream).")
+    name = serializers.CharField(source="room.slug", help_text="The room's slug.")
+    display_name = serializers.CharField(source="room.title", allow_null=True)
     count = serializers.IntegerField()
 
 
