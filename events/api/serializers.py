@@ -186,10 +186,6 @@ class EventCreateInput(serializers.Serializer):
         return attrs
 
 
-class EventCreateOutput(SessionOutput):
-    """The created session, as the event info shows it; ``token`` is the session token."""
-
-
 # --- Registrants ------------------------------------------------------------------------------
 
 

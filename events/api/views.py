@@ -24,7 +24,6 @@ from events import csv_reports, selectors, services
 from events.api.serializers import (
     CompiledReportOutput,
     EventCreateInput,
-    EventCreateOutput,
     OperatorInput,
     OperatorOutput,
     PageInput,
@@ -104,7 +103,7 @@ class EventCreateView(APIView):
     @extend_schema(
         summary="Create an event with one session",
         request=EventCreateInput,
-        responses={201: EventCreateOutput, **INPUT_ERRORS, **ERROR_RESPONSES},
+        responses={201: SessionOutput, **INPUT_ERRORS, **ERROR_RESPONSES},
         tags=TAGS,
     )
     def post(self, request):
@@ -138,7 +137,7 @@ class EventCreateView(APIView):
         created = selectors.session_get(
             workspace=request.workspace, token=session.token, detailed=True
         )
-        return Response(EventCreateOutput(created).data, status=status.HTTP_201_CREATED)
+        return Response(SessionOutput(created).data, status=status.HTTP_201_CREATED)
 
 
 class RegistrationView(APIView):
