@@ -19,18 +19,20 @@ from workspaces.models import Workspace
 def operator_create(
     *, workspace: Workspace, email: str, first_name: str, last_name: str = "", permission: int = 0
 ) -> Operator:
-    if Operator.objects.for_workspace(workspace).filter(email__iexact=email).exists():
-        raise Conflict(
-            "email: An operator with this email already exists.",
-            fields={"email": ["An operator with this email already exists."]},
-        )
-    return Operator.objects.create(
-        workspace=workspace,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        permission=permission,
-    )
+    """A new operator; its email (any case) must not belong to another operator of the
+    workspace (409 naming ``email``; the database constraint settles concurrent requests)."""
+    try:
+        with transaction.atomic():
+            return Operator.objects.create(
+                workspace=workspace,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                permission=permission,
+            )
+    except IntegrityError as error:
+        message = "An operator with this email already exists."
+        raise Conflict(f"email: {message}", fields={"email": [message]}) from error
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ def _workspace_operators(workspace: Workspace, ids: list[int]) -> dict[int, Oper
     return Operator.objects.for_workspace(workspace).in_bulk(ids)
 
 
+@transaction.atomic
 def event_create(
     *,
     workspace: Workspace,
