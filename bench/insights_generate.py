@@ -95,7 +95,7 @@ def chat(ws: int, rng: random.Random, start: datetime, messages: int, users: int
     first_seen = dict.fromkeys(user_ids, start + YEAR)
     message_rows = []
     for n in range(messages):
-        user = user_ids[int(rng.paretovariate(1.2)) % users]
+        user = user_ids[int(users * rng.random() ** 3)]  # skewed, yet every user talks
         at = random_time(rng, start)
         first_seen[user] = min(first_seen[user], at)
         phrase = rng.choice(PHRASES)
