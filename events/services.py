@@ -156,11 +156,8 @@ def registrant_register(
 def registrant_contact_link(*, registrant: Registrant) -> None:
     """Point the registrant at the workspace's rooms contact with its email (created if new,
     by the rooms app's service). The caller saves the registrant."""
-    workspace = registrant.session.event.workspace
-    try:
-        with transaction.atomic():
-            contact = contact_get_or_create(workspace=workspace, email=registrant.email)
-    except IntegrityError:
-        # Created concurrently (another registration, a room join, a sync): it exists now.
-        contact = contact_get_or_create(workspace=workspace, email=registrant.email)
-    registrant.contact = contact
+    registrant.contact = contact_get_or_create(
+        workspace=registrant.session.event.workspace,
+        email=registrant.email,
+        name=f"{registrant.first_name} {registrant.last_name}".strip(),
+    )

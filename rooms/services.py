@@ -84,10 +84,15 @@ def people_for_emails(*, workspace: Workspace, emails: Iterable[str]) -> dict[st
     return people | _contacts_for_emails(workspace=workspace, emails=wanted - people.keys())
 
 
-def contact_get_or_create(*, workspace: Workspace, email: str) -> Contact:
-    """The workspace's contact with this email (any case), created if new."""
+def contact_get_or_create(*, workspace: Workspace, email: str, name: str = "") -> Contact:
+    """The workspace's contact with this email (any case), created if new. ``name`` fills in
+    a contact that has none; a name already known is never overwritten."""
     lowered = email.strip().lower()
-    return _contacts_for_emails(workspace=workspace, emails={lowered})[lowered]
+    contact = _contacts_for_emails(workspace=workspace, emails={lowered})[lowered]
+    if name and not contact.name:
+        Contact.objects.filter(pk=contact.pk, name="").update(name=name)
+        contact.name = name
+    return contact
 
 
 # --- rooms --------------------------------------------------------------------------------------

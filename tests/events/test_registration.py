@@ -150,18 +150,30 @@ def test_registrant_is_linked_to_a_new_workspace_contact(anonymous, cast, sessio
     contact = Contact.objects.get()
     assert contact.workspace == cast.workspace
     assert contact.email == "grace.hopper@navy.example"
+    assert contact.name == "Grace Hopper"
     assert Registrant.objects.get().contact == contact
 
 
 @time_machine.travel(BEFORE, tick=False)
 def test_registrant_is_linked_to_the_existing_contact(anonymous, cast, session_a):
-    existing = ContactFactory(workspace=cast.workspace, email="grace.hopper@navy.example")
+    existing = ContactFactory(workspace=cast.workspace, email="grace.hopper@navy.example", name="")
     ContactFactory(workspace=cast.other_workspace, email="grace.hopper@navy.example")
 
     anonymous.post(URL, body(session_a), format="json")
 
     assert Registrant.objects.get().contact == existing
     assert Contact.objects.count() == 2
+    existing.refresh_from_db()
+    assert existing.name == "Grace Hopper"  # a contact without a name takes the registrant's
+
+
+@time_machine.travel(BEFORE, tick=False)
+def test_a_known_contact_name_is_kept(anonymous, cast, session_a):
+    ContactFactory(workspace=cast.workspace, email="grace.hopper@navy.example", name="Adm. Hopper")
+
+    anonymous.post(URL, body(session_a), format="json")
+
+    assert Contact.objects.get(workspace=cast.workspace).name == "Adm. Hopper"
 
 
 @pytest.mark.parametrize(
