@@ -127,6 +127,8 @@ class Contact(WorkspaceOwned):
         constraints = [
             models.UniqueConstraint(Lower("email"), "workspace", name="contact_unique_email")
         ]
+        # The workspace analytics' new-contacts timeline scans a workspace's recent contacts.
+        indexes = [models.Index(fields=["workspace", "created_at"], name="contact_ws_created")]
 
     def __str__(self) -> str:
         return self.email
