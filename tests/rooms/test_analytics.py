@@ -47,8 +47,8 @@ def sales_room(cast):
     workspace = cast.workspace
     workspace.internal_company_name = "Flowla"
     workspace.save()
-    jordan = member(workspace, "jordan@flowla.com", "Jordan Avery", "Account Executive")
-    delia = member(workspace, "delia@flowla.com", "Delia Barbat", "Solutions Engineer")
+    jordan = member(workspace, "jordan@seller.example", "Jordan Avery", "Account Executive")
+    delia = member(workspace, "delia@seller.example", "Delia Barbat", "Solutions Engineer")
     morgan = ContactFactory(
         workspace=workspace, email="morgan.lee@acme.com", name="Morgan Lee", job_title="VP of Ops"
     )
@@ -154,13 +154,13 @@ def sales_room(cast):
 
 JORDAN = {
     "belongsTo": "internal_organization",
-    "email": "jordan@flowla.com",
+    "email": "jordan@seller.example",
     "name": "Jordan Avery",
     "isRoomOwner": True,
 }
 DELIA = {
     "belongsTo": "internal_organization",
-    "email": "delia@flowla.com",
+    "email": "delia@seller.example",
     "name": "Delia Barbat",
     "isRoomOwner": False,
 }
@@ -367,10 +367,10 @@ def test_internal_company_falls_back_to_the_workspace_name(cast):
 
 
 def test_assignees_are_deduplicated_by_email_case_insensitively(cast):
-    owner = member(cast.workspace, "alex@flowla.com", "Alex Owner", "AE")
+    owner = member(cast.workspace, "alex@seller.example", "Alex Owner", "AE")
     room = RoomFactory(workspace=cast.workspace, owner=owner)
     # A contact with the owner's address in another case: the owner's entry wins.
-    twin = ContactFactory(workspace=cast.workspace, email="ALEX@flowla.com", name="Alex Twin")
+    twin = ContactFactory(workspace=cast.workspace, email="ALEX@seller.example", name="Alex Twin")
     buyer = ContactFactory(workspace=cast.workspace, email="buyer@acme.com", name="Buyer")
     first, second = ActionFactory(section__room=room), ActionFactory(section__room=room)
     ActionAssigneeFactory(action=first, contact=twin)
@@ -382,7 +382,7 @@ def test_assignees_are_deduplicated_by_email_case_insensitively(cast):
     assignees = cast.owner.client().get(url(room)).json()["assignees"]
 
     assert [(a["email"], a["belongsTo"]) for a in assignees] == [
-        ("alex@flowla.com", "internal_organization"),
+        ("alex@seller.example", "internal_organization"),
         ("buyer@acme.com", "external_organization"),
     ]
     assert (assignees[1]["viewCount"], assignees[1]["lastSeen"]) == (
@@ -428,7 +428,7 @@ def _grow(room, *, sections: int, per_section: int, viewers: int) -> None:
 
 
 def test_query_count_does_not_grow_with_the_room(cast, django_assert_max_num_queries):
-    owner = member(cast.workspace, "owner@flowla.com", "Owner", "AE")
+    owner = member(cast.workspace, "owner@seller.example", "Owner", "AE")
     small = RoomFactory(workspace=cast.workspace, owner=owner)
     _grow(small, sections=1, per_section=1, viewers=1)
     large = RoomFactory(workspace=cast.workspace, owner=owner)
