@@ -33,7 +33,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from insights.periods import iso_millis  # noqa: E402
+from config.formats import iso_utc  # noqa: E402
 from insights.workspace_analytics import activity_window  # noqa: E402
 from workspaces.models import Workspace  # noqa: E402
 from workspaces.services import api_key_create  # noqa: E402
@@ -159,7 +159,7 @@ def figures(row) -> dict:
 
 def insights_by_sql(params: dict) -> dict:
     metrics = [
-        {"_id": label, "_timestamp": iso_millis(start.replace(tzinfo=UTC)), **figures(rest)}
+        {"_id": label, "_timestamp": iso_utc(start.replace(tzinfo=UTC)), **figures(rest)}
         for label, start, *rest in query(BUCKETS_SQL, params)
     ]
     (stats,) = query(STATS_SQL, params)

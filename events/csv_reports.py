@@ -19,8 +19,8 @@ from itertools import groupby
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
+from config.formats import iso_utc
 from events.models import ChatMessage, Registrant, Session, Survey, SurveyResponse
-from events.timing import iso_utc
 
 CHUNK_SIZE = 2000
 FORMULA_PREFIXES = frozenset("=+-@\t\r")

@@ -95,10 +95,3 @@ def access_status_q(status: AccessStatus, now: dt.datetime) -> Q:
     if status is AccessStatus.OPEN:
         return Q(opens_at__lte=now, ends_at__gt=now)
     return Q(ends_at__lte=now)
-
-
-def iso_utc(value: dt.datetime | None) -> str | None:
-    """2026-05-05T14:30:44.260Z, the form every timestamp of the API and the CSVs takes."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

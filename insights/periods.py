@@ -8,7 +8,7 @@ nothing happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 UNITS = ("hour", "day", "month")
 MAX_OFFSET_MINUTES = 14 * 60
@@ -98,8 +98,3 @@ def series_build(*, time_range: TimeRange, tz: timezone, unit: str) -> Series:
         starts.append(current)
         current = next_unit_start(current, unit)
     return Series(range=time_range, tz=tz, unit=unit, starts=tuple(starts))
-
-
-def iso_millis(moment: datetime) -> str:
-    """UTC, ISO 8601 with milliseconds and Z: 2026-05-05T14:30:44.260Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.formats import iso_utc
 from events.api.fields import (
     HoursField,
     StrictBooleanField,
@@ -19,7 +20,7 @@ from events.api.fields import (
 )
 from events.login_links import login_link
 from events.models import Session, SessionOperator
-from events.timing import PERIODS, access_status, iso_utc, local_start, timezone_get
+from events.timing import PERIODS, access_status, local_start, timezone_get
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

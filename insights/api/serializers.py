@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator, validate_slug
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.formats import iso_utc
 from insights.api.batches import (
     MAX_BATCH,
     BatchSerializer,
@@ -23,7 +24,6 @@ from insights.periods import (
     TimeRange,
     TooManyBuckets,
     fixed_offset,
-    iso_millis,
     parse_bound,
     series_build,
 )
@@ -218,7 +218,7 @@ class IsoMillisField(serializers.DateTimeField):
     """UTC, ISO 8601 with milliseconds and Z, as the specs write times."""
 
     def to_representation(self, value: datetime) -> str:
-        return iso_millis(value)
+        return iso_utc(value)
 
 
 class FiguresSerializer(serializers.Serializer):

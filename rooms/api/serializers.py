@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
 
 from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.formats import iso_utc
 from rooms.models import Access, Action, Company, Label, Room, RoomStatus, Section, Step
 from workspaces.models import Membership, User
 
@@ -35,9 +35,7 @@ class IsoDateTimeField(serializers.DateTimeField):
     """ISO 8601 in UTC with milliseconds and Z: 2026-05-05T14:30:44.260Z."""
 
     def to_representation(self, value):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso_utc(value)
 
 
 class OptionalTextField(serializers.CharField):

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from events.timing import AccessStatus, access_status, access_window, iso_utc, local_start
+from config.formats import iso_utc
+from events.timing import AccessStatus, access_status, access_window, local_start
 
 
 @pytest.mark.parametrize(
