@@ -61,12 +61,20 @@ class Operator(WorkspaceOwned):
         validators=[MaxValueValidator(10)],
         help_text="Admin privileges, 0-10; 10 is an administrator.",
     )
+    upstream_id = models.CharField(
+        max_length=64, blank=True, help_text="Its id on the webinar platform, once synced."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), "workspace", name="operator_unique_email")
+            models.UniqueConstraint(Lower("email"), "workspace", name="operator_unique_email"),
+            models.UniqueConstraint(
+                fields=["workspace", "upstream_id"],
+                condition=~models.Q(upstream_id=""),
+                name="operator_unique_upstream_id",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -80,10 +88,20 @@ class Event(WorkspaceOwned):
     # RESTRICT, not PROTECT: an operator who created events cannot be deleted alone, but a
     # workspace deletion (which cascades to both) still goes through.
     creator = models.ForeignKey(Operator, on_delete=models.RESTRICT, related_name="created_events")
+    upstream_id = models.CharField(
+        max_length=64, blank=True, help_text="Its event token on the webinar platform."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "upstream_id"],
+                condition=~models.Q(upstream_id=""),
+                name="event_unique_upstream_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -110,6 +128,9 @@ class Session(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions")
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     date = models.DateField()
+    upstream_id = models.CharField(
+        max_length=64, blank=True, help_text="Its session token on the webinar platform."
+    )
     time = models.TimeField()
     timezone = models.CharField(max_length=64, help_text="IANA name, e.g. Europe/Berlin.")
     duration = models.DecimalField(
@@ -152,6 +173,13 @@ class Session(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "upstream_id"],
+                condition=~models.Q(upstream_id=""),
+                name="session_unique_upstream_id",
+            )
+        ]
         indexes = [
             models.Index(fields=["opens_at"], name="session_opens_at"),
             models.Index(fields=["ends_at"], name="session_ends_at"),
@@ -256,11 +284,21 @@ class Survey(models.Model):
     title = models.CharField(max_length=255)
     questions = models.JSONField(default=list, validators=[validate_text_list])
     created_at = models.DateTimeField(default=timezone.now)
+    upstream_id = models.CharField(
+        max_length=64, blank=True, help_text="Its id on the webinar platform, once synced."
+    )
 
     objects = SurveyQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "upstream_id"],
+                condition=~models.Q(upstream_id=""),
+                name="survey_unique_upstream_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

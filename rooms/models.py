@@ -32,6 +32,19 @@ class Access(models.TextChoices):
     HIDDEN = "hidden", "Hidden"
 
 
+def upstream_id_field() -> models.CharField:
+    return models.CharField(
+        max_length=64, blank=True, help_text="Its id on the rooms platform, once synced."
+    )
+
+
+def unique_upstream_id(name: str) -> models.UniqueConstraint:
+    """One local row per upstream id and workspace; rows never synced have none."""
+    return models.UniqueConstraint(
+        fields=["workspace", "upstream_id"], condition=~Q(upstream_id=""), name=name
+    )
+
+
 def _exactly_one(first: str, second: str, name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=(Q(**{f"{first}__isnull": False}) & Q(**{f"{second}__isnull": True}))
@@ -66,11 +79,13 @@ class Company(WorkspaceOwned):
     domain = models.CharField(max_length=255, blank=True)
     brand_color = models.CharField(max_length=7, blank=True, help_text="Hex color, e.g. #1F6FEB")
     created_at = models.DateTimeField(default=timezone.now)
+    upstream_id = upstream_id_field()
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name_plural = "companies"
         indexes = [models.Index(fields=["workspace", "name"], name="company_ws_name")]
+        constraints = [unique_upstream_id("company_unique_upstream_id")]
 
     def __str__(self) -> str:
         return self.name
@@ -83,14 +98,16 @@ class RoomStatus(WorkspaceOwned):
         default=False, help_text="Given to new rooms created without a status."
     )
     position = models.PositiveIntegerField(default=0)
+    upstream_id = upstream_id_field()
 
     class Meta:
         ordering = ["position", "title", "id"]
         verbose_name_plural = "room statuses"
         constraints = [
+            unique_upstream_id("roomstatus_unique_upstream_id"),
             models.UniqueConstraint(
                 fields=["workspace"], condition=Q(is_default=True), name="roomstatus_one_default"
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -101,9 +118,11 @@ class Label(WorkspaceOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=255)
     color = models.CharField(max_length=7, blank=True, help_text="Hex color, e.g. #1F6FEB")
+    upstream_id = upstream_id_field()
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [unique_upstream_id("label_unique_upstream_id")]
 
     def __str__(self) -> str:
         return self.name
@@ -177,11 +196,13 @@ class Room(WorkspaceOwned):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     archived = models.BooleanField(default=False)
+    upstream_id = upstream_id_field()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "slug"], name="room_unique_slug")
+            unique_upstream_id("room_unique_upstream_id"),
+            models.UniqueConstraint(fields=["workspace", "slug"], name="room_unique_slug"),
         ]
         indexes = [
             models.Index(fields=["workspace", "is_template", "created_at"], name="room_ws_created"),
@@ -241,10 +262,12 @@ class Section(WorkspaceOwned):
     is_completed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    upstream_id = upstream_id_field()
 
     class Meta:
         ordering = ["position", "created_at", "id"]
         indexes = [models.Index(fields=["room", "position"], name="section_room_position")]
+        constraints = [unique_upstream_id("section_unique_upstream_id")]
 
     def __str__(self) -> str:
         return self.title
@@ -264,10 +287,12 @@ class Step(WorkspaceOwned):
     access = models.CharField(max_length=16, choices=Access.choices, default=Access.VISIBLE)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    upstream_id = upstream_id_field()
 
     class Meta:
         ordering = ["position", "created_at", "id"]
         indexes = [models.Index(fields=["section", "position"], name="step_section_position")]
+        constraints = [unique_upstream_id("step_unique_upstream_id")]
 
     def __str__(self) -> str:
         return self.title
@@ -302,6 +327,7 @@ class Action(WorkspaceOwned):
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    upstream_id = upstream_id_field()
 
     class Meta:
         ordering = ["position", "created_at", "id"]
@@ -309,6 +335,7 @@ class Action(WorkspaceOwned):
             models.Index(fields=["section", "position"], name="action_section_position"),
             models.Index(fields=["step", "position"], name="action_step_position"),
         ]
+        constraints = [unique_upstream_id("action_unique_upstream_id")]
 
     def __str__(self) -> str:
         return self.title

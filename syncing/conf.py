@@ -30,6 +30,12 @@ DEFAULTS: dict[str, object] = {
     "SYNC_REQUEST_BUDGETS": {
         "rooms_platform": (5.0, 10),
         "webinar_platform": (5.0, 10),
+        # HubSpot private apps: 100 requests per 10 s (burst) on the lowest tier.
+        "hubspot": (9.0, 90),
+        # Salesforce counts a daily quota rather than a rate; stay gentle.
+        "salesforce": (5.0, 25),
+        # Attio: 100 reads and 25 writes per second.
+        "attio": (20.0, 25),
     },
     # Longest a call waits for a token before giving up with a TransientError.
     "SYNC_BUDGET_MAX_WAIT": 60.0,

@@ -88,6 +88,23 @@ class UpstreamClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
+    @classmethod
+    def from_connection(
+        cls,
+        connection,
+        *,
+        budget: TokenBucket | None = None,
+        on_auth_error: Callable[[AuthError], None] | None = None,
+    ) -> UpstreamClient:
+        """A client for a syncing.models.Connection. This default sends the stored
+        ``api_key``; providers with other credentials (OAuth tokens) override it."""
+        return cls(
+            base_url=connection.base_url,
+            secret=connection.credentials.get("api_key", ""),
+            budget=budget,
+            on_auth_error=on_auth_error,
+        )
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url}>"
 

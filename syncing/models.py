@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -39,6 +40,16 @@ class Connection(WorkspaceOwned):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK)
     status_detail = models.TextField(blank=True, default="")
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # CRM connections: owns the rooms auto-created for deals whose owner is not a member.
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="CRM connections: owner of auto-created rooms when the deal's owner is not "
+        "a member of the workspace.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -194,3 +205,124 @@ class OutboxMessage(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+# --- CRM -------------------------------------------------------------------------------------
+
+CRM_PROVIDERS = (
+    Connection.Provider.HUBSPOT,
+    Connection.Provider.SALESFORCE,
+    Connection.Provider.ATTIO,
+)
+
+
+class CrmDeal(WorkspaceOwned):
+    """A HubSpot deal, Salesforce opportunity or Attio deal as last pulled. Rooms link to it
+    through their ``hs_deal_id`` / ``sf_opportunity_id`` / ``attio_deal_id``."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="deals")
+    provider = models.CharField(max_length=32, choices=Connection.Provider.choices)
+    upstream_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255, blank=True)
+    stage = models.CharField(max_length=128, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=8, blank=True)
+    owner_email = models.EmailField(blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    upstream_modified_at = models.DateTimeField(null=True, blank=True)
+    archived = models.BooleanField(default=False)
+    # Emails of the deal's contacts, primary first.
+    contact_emails = models.JSONField(default=list, blank=True)
+    properties = models.JSONField(default=dict, blank=True, help_text="Raw upstream record.")
+    # Hash of the stored content: a pull that reads the same deal again changes nothing.
+    content_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workspace_id", "name", "id"]
+        verbose_name = "CRM deal"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "provider", "upstream_id"], name="crmdeal_unique_upstream"
+            )
+        ]
+        indexes = [models.Index(fields=["connection", "stage"], name="crmdeal_stage_idx")]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.provider} {self.upstream_id}"
+
+
+class DealRoomRule(WorkspaceOwned):
+    """When a deal of the connection enters ``stage``, create a room from ``template``."""
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="deal_room_rules"
+    )
+    stage = models.CharField(max_length=128, help_text="The upstream stage id or name.")
+    template = models.ForeignKey(
+        "rooms.Room",
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"is_template": True},
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["connection_id", "stage"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "stage"], name="dealroomrule_unique_stage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} → {self.template}"
+
+
+class DealRoom(WorkspaceOwned):
+    """The room auto-created for a deal. The unique constraint is what guarantees one room per
+    deal, whatever webhooks, schedules and retries do at the same time."""
+
+    provider = models.CharField(max_length=32, choices=Connection.Provider.choices)
+    deal_upstream_id = models.CharField(max_length=64)
+    room = models.OneToOneField("rooms.Room", on_delete=models.CASCADE, related_name="deal_room")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "provider", "deal_upstream_id"], name="dealroom_unique_deal"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.deal_upstream_id} → {self.room_id}"
+
+
+class CrmWriteBack(WorkspaceOwned):
+    """What was last written successfully for one room to one CRM connection."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="+")
+    values_hash = models.CharField(max_length=64)
+    written_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "room"], name="crmwriteback_unique")
+        ]
+
+
+class WebhookDelivery(WorkspaceOwned):
+    """Event ids of webhook deliveries already handled: a delivery seen before is ignored."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    event_id = models.CharField(max_length=255)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "event_id"], name="webhook_event_once")
+        ]

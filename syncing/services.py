@@ -21,10 +21,13 @@ def connection_create(
     provider: str,
     name: str,
     base_url: str,
-    api_key: str,
+    api_key: str = "",
+    credentials: dict | None = None,
     options: dict | None = None,
     enabled: bool = True,
 ) -> Connection:
+    """``api_key`` for providers with one secret; ``credentials`` for the others (OAuth
+    client id/secret/refresh token, webhook signing secret, ...)."""
     connection = Connection(
         workspace=workspace,
         provider=provider,
@@ -33,7 +36,7 @@ def connection_create(
         options=options or {},
         enabled=enabled,
     )
-    connection.credentials = {"api_key": api_key}
+    connection.credentials = {**(credentials or {}), **({"api_key": api_key} if api_key else {})}
     connection.full_clean()
     connection.save()
     return connection

@@ -15,3 +15,15 @@ def sweep_outbox() -> None:
     from syncing.outbox import outbox_sweep
 
     outbox_sweep()
+
+
+@shared_task(name="syncing.run_stream")
+def run_stream(
+    connection_id: int, stream: str, trigger: str = "schedule", full_refresh: bool = False
+) -> None:
+    from syncing.models import Connection
+    from syncing.streams import stream_run
+
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is not None:
+        stream_run(connection=connection, stream=stream, trigger=trigger, full_refresh=full_refresh)

@@ -1,11 +1,13 @@
-"""One package per upstream provider (``<name>/client.py`` with its ``schemas.py``), and the
-map from a Connection's provider to its client."""
+"""One package per upstream provider, named after ``Connection.Provider``: ``client.py``
+(whose ``Client`` is the provider's UpstreamClient subclass), ``schemas.py``, and optionally
+``streams.py`` (see syncing.streams). ``client_for`` finds the client by that convention."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 from collections.abc import Callable
+from importlib import import_module
 
 from django.conf import settings
 
@@ -14,13 +16,6 @@ from syncing.coordination import TokenBucket
 from syncing.errors import AuthError
 from syncing.http import UpstreamClient
 from syncing.models import Connection
-from syncing.providers.rooms_platform.client import RoomsPlatformClient
-from syncing.providers.webinar_platform.client import WebinarPlatformClient
-
-CLIENTS: dict[str, type[UpstreamClient]] = {
-    Connection.Provider.ROOMS_PLATFORM: RoomsPlatformClient,
-    Connection.Provider.WEBINAR_PLATFORM: WebinarPlatformClient,
-}
 
 
 class NoClientError(Exception):
@@ -30,7 +25,15 @@ class NoClientError(Exception):
 def account_key(connection: Connection) -> str:
     """Names the upstream account (provider, address and credentials, keyed-hashed), so
     connections and workers using the same account share one request budget."""
-    secret = connection.credentials.get("api_key", "")
+    credentials = connection.credentials
+    secret = next(
+        (
+            credentials[name]
+            for name in ("api_key", "client_id", "access_token")
+            if name in credentials
+        ),
+        "",
+    )
     material = f"{connection.provider}|{connection.base_url}|{secret}"
     digest = hmac.new(settings.SECRET_KEY.encode(), material.encode(), hashlib.sha256)
     return f"{connection.provider}:{digest.hexdigest()[:24]}"
@@ -49,13 +52,13 @@ def client_for(
     connection: Connection, *, on_auth_error: Callable[[AuthError], None] | None = None
 ) -> UpstreamClient:
     """A client for the connection's account, with its shared budget."""
+    module_name = f"syncing.providers.{connection.provider}.client"
     try:
-        client_class = CLIENTS[connection.provider]
-    except KeyError:
+        client_class: type[UpstreamClient] = import_module(module_name).Client
+    except ModuleNotFoundError as error:
+        if not module_name.startswith(error.name or "-"):
+            raise
         raise NoClientError(f"No client for {connection.get_provider_display()} yet.") from None
-    return client_class(
-        base_url=connection.base_url,
-        secret=connection.credentials.get("api_key", ""),
-        budget=request_budget(connection),
-        on_auth_error=on_auth_error,
+    return client_class.from_connection(
+        connection, budget=request_budget(connection), on_auth_error=on_auth_error
     )

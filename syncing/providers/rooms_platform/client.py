@@ -59,3 +59,6 @@ class RoomsPlatformClient(UpstreamClient):
     def room_update(self, room_id: str, body: dict) -> dict:
         response = self.send_json("PATCH", f"{API}/rooms/{room_id}", body)
         return validate_record(schemas.Room, response)
+
+
+Client = RoomsPlatformClient

@@ -71,3 +71,6 @@ class WebinarPlatformClient(UpstreamClient):
     def registrant_create(self, body: dict) -> dict:
         response = self.send_json("POST", f"{API}/registrants", body)
         return validate_record(schemas.Registrant, response, id_field="email")
+
+
+Client = WebinarPlatformClient

@@ -10,8 +10,9 @@ Faults (``inject`` for the next matching requests, ``fault_rate`` for random one
     "malformed"      200 with a body that is not JSON
     "lost"           applies the request, then closes the connection without answering
 
-A subclass sets ``auth_header`` and implements ``route(method, path, query, body)`` returning
-``(status, body)`` or ``(status, body, headers)``.
+A subclass sets ``auth_header`` (or overrides ``authorized``) and implements
+``route(method, path, query, body)`` returning ``(status, body)`` or ``(status, body, headers)``;
+``body`` is parsed JSON, or a dict for a form-encoded body.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 from urllib.parse import parse_qs, urlsplit
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def iso(moment: datetime) -> str:
@@ -99,6 +102,10 @@ class FakeUpstream:
                 return kind
         return None
 
+    def authorized(self, method: str, path: str, headers) -> bool:
+        """Whether the request carries the credentials; fakes with token endpoints override."""
+        return headers.get(self.auth_header) == self.api_key
+
     def next_request_id(self) -> str:
         with self._lock:
             self._request_counter += 1
@@ -126,6 +133,9 @@ def _handler_for(fake: FakeUpstream) -> type[BaseHTTPRequestHandler]:
 
         def do_PATCH(self):
             self._serve("PATCH")
+
+        def do_DELETE(self):
+            self._serve("DELETE")
 
         def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
             try:
@@ -170,14 +180,17 @@ def _handler_for(fake: FakeUpstream) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             with fake._lock:
                 fake.requests.append((method, split.path))
-            if self.headers.get(fake.auth_header) != fake.api_key:
+            if not fake.authorized(method, split.path, self.headers):
                 self._json(401, {"message": "Invalid API key"})
                 return
             fault = fake.take_fault(method, split.path)
             if fault and self._fault_reply(fault):
                 return
             try:
-                body = json.loads(raw) if raw else None
+                if self.headers.get("Content-Type", "").startswith(FORM):
+                    body = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
+                else:
+                    body = json.loads(raw) if raw else None
             except ValueError:
                 self._json(400, {"message": "body is not JSON"})
                 return
