@@ -1,0 +1,120 @@
+"""Storing pulled deals, shared by every CRM provider.
+
+A provider's "deals" stream pulls pages and hands them over:
+
+    deals_store(run, client.deals_page(...))   # Deal | RecordError items
+
+``deals_store`` upserts ``CrmDeal`` rows in batches (a constant number of queries per batch),
+counts created / updated / unchanged / failed on the run, and gives the deals that entered a
+stage with an auto-create rule their room (syncing.crm.autocreate).
+
+Its "write_back" stream calls ``syncing.crm.writeback.crm_write_back(run: RunRecorder) -> None``
+(room figures written to the linked deals, only the changed ones, in ``client.WRITE_BATCH``s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from itertools import batched
+
+from django.db import transaction
+
+from syncing.crm.autocreate import deals_autocreate_rooms
+from syncing.crm.types import Deal
+from syncing.errors import RecordError
+from syncing.models import Connection, CrmDeal
+from syncing.runs import RunRecorder
+
+STORE_BATCH = 500
+
+_STORED_FIELDS = (
+    "name",
+    "stage",
+    "amount",
+    "currency",
+    "owner_email",
+    "close_date",
+    "upstream_modified_at",
+    "archived",
+    "contact_emails",
+    "properties",
+)
+
+
+def _row(connection: Connection, deal: Deal) -> CrmDeal:
+    row = CrmDeal(
+        workspace_id=connection.workspace_id,
+        connection=connection,
+        provider=connection.provider,
+        upstream_id=deal.upstream_id,
+        name=deal.name[:255],
+        stage=deal.stage[:128],
+        amount=deal.amount,
+        currency=deal.currency[:8],
+        owner_email=deal.owner_email[:254],
+        close_date=deal.close_date,
+        upstream_modified_at=deal.modified_at,
+        archived=deal.archived,
+        contact_emails=list(deal.contact_emails),
+        properties=deal.properties,
+    )
+    content = {name: getattr(row, name) for name in _STORED_FIELDS}
+    content["connection"] = connection.pk
+    encoded = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+    row.content_hash = hashlib.sha256(encoded.encode()).hexdigest()
+    return row
+
+
+def _store_batch(run: RunRecorder, deals: list[Deal]) -> list[CrmDeal]:
+    """Upsert one batch; returns the rows that are new or changed stage (they "entered" it)."""
+    connection = run.connection
+    # The last copy of a deal read twice in one batch wins (one upsert may not touch a row
+    # twice).
+    rows = {deal.upstream_id: _row(connection, deal) for deal in deals}
+    known = {
+        upstream_id: (content_hash, stage)
+        for upstream_id, content_hash, stage in CrmDeal.objects.filter(
+            workspace_id=connection.workspace_id,
+            provider=connection.provider,
+            upstream_id__in=rows.keys(),
+        ).values_list("upstream_id", "content_hash", "stage")
+    }
+    changed = [
+        row for row in rows.values() if known.get(row.upstream_id, ("",))[0] != row.content_hash
+    ]
+    created = sum(1 for row in changed if row.upstream_id not in known)
+    run.count(created=created, updated=len(changed) - created, unchanged=len(rows) - len(changed))
+    CrmDeal.objects.bulk_create(
+        changed,
+        update_conflicts=True,
+        unique_fields=["workspace", "provider", "upstream_id"],
+        update_fields=["connection", *_STORED_FIELDS, "content_hash", "updated_at"],
+    )
+    return [
+        row
+        for row in changed
+        if row.upstream_id not in known or known[row.upstream_id][1] != row.stage
+    ]
+
+
+def deals_store(run: RunRecorder, deals: Iterable[Deal | RecordError]) -> None:
+    """Upsert the deals for ``run.connection`` and auto-create the rooms their rules ask for.
+
+    Each batch's upsert and its rooms commit together: a run that dies in between is read
+    again by the next run (its cursor did not move) and the deals still count as entering
+    their stage. Malformed records are recorded failures of the run.
+    """
+    for batch in batched(deals, STORE_BATCH):
+        valid = []
+        for item in batch:
+            if isinstance(item, RecordError):
+                run.record_failure(item)
+            else:
+                valid.append(item)
+        if valid:
+            with transaction.atomic():
+                entered = _store_batch(run, valid)
+                deals_autocreate_rooms(connection=run.connection, deals=entered)
+        run.checkpoint()
