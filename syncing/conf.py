@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 DEFAULTS: dict[str, object] = {
     # Upstream HTTP. Connect fails fast; reads allow for slow report endpoints.
@@ -74,14 +73,10 @@ def handler_modules() -> list[str]:
 
 def redis_url() -> str:
     """Redis for locks and request budgets: SYNC_REDIS_URL (settings, then environment), else
-    the Celery broker when it is Redis."""
+    the Celery broker when it is Redis; "" when there is none (the embedded default), and
+    syncing.coordination falls back to files on this machine."""
     url = getattr(settings, "SYNC_REDIS_URL", None) or os.environ.get("SYNC_REDIS_URL", "")
     if url:
         return url
     broker = settings.CELERY_BROKER_URL
-    if broker.startswith(("redis://", "rediss://")):
-        return broker
-    raise ImproperlyConfigured(
-        "Syncing needs Redis for its locks and request budgets: set SYNC_REDIS_URL "
-        "(or use a redis:// CELERY_BROKER_URL)."
-    )
+    return broker if broker.startswith(("redis://", "rediss://")) else ""

@@ -1,18 +1,27 @@
-"""What workers share through Redis: request budgets (token buckets) and run locks.
+"""What workers share: request budgets (token buckets) and run locks.
 
-Both are single Lua scripts, so each check-and-change is atomic across every worker.
+With Redis (SYNC_REDIS_URL or a redis:// broker) both are single Lua scripts, so each
+check-and-change is atomic across every worker on every machine. Without Redis (the embedded
+default: SQLite and a filesystem broker, so one machine) they are files under
+DATA_DIR/sync-coordination guarded by flock; the kernel drops a killed worker's lock at once.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import IO, Protocol
 
 import redis
+from django.conf import settings
 
 from syncing import conf
 from syncing.errors import TransientError
@@ -72,8 +81,24 @@ class TokenBucket:
 
     def try_take(self) -> float:
         """Take one token if there is one; return 0, else the seconds until there is."""
+        if not conf.redis_url():
+            return self._try_take_from_file()
         wait_ms = _run(_TAKE_TOKEN, [f"sync:budget:{self.key}"], [self.rate, self.capacity, 1])
         return int(wait_ms) / 1000
+
+    def _try_take_from_file(self) -> float:
+        with _flocked(_coordination_file("budget", self.key)) as handle:
+            handle.seek(0)
+            state = json.loads(handle.read() or "{}")
+            now = time.time()
+            elapsed = max(0.0, now - state.get("ts", now))
+            tokens = min(self.capacity, state.get("tokens", self.capacity) + elapsed * self.rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            tokens = tokens - 1 if tokens >= 1 else tokens
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps({"tokens": tokens, "ts": now}))
+        return wait
 
     def take(self, *, max_wait: float) -> None:
         """Block until a token is taken; TransientError if that would take over ``max_wait``."""
@@ -100,8 +125,16 @@ class LockHeld(Exception):
     """Someone else holds the lock."""
 
 
+class Lock(Protocol):
+    key: str
+
+    def extend(self) -> bool: ...
+
+    def release(self) -> bool: ...
+
+
 @dataclass
-class Lock:
+class RedisLock:
     key: str
     token: str
     ttl_ms: int
@@ -114,13 +147,58 @@ class Lock:
         return bool(_run(_RELEASE, [self.key], [self.token]))
 
 
+@dataclass
+class FileLock:
+    """Held while its file is flock-ed by this process; the kernel releases it on death."""
+
+    key: str
+    handle: IO
+
+    def extend(self) -> bool:
+        return not self.handle.closed
+
+    def release(self) -> bool:
+        if self.handle.closed:
+            return False
+        self.handle.close()  # closing the file drops the flock
+        return True
+
+
+def _coordination_file(kind: str, name: str) -> Path:
+    directory = Path(settings.DATA_DIR) / "sync-coordination"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+
+
+@contextmanager
+def _flocked(path: Path) -> Iterator[IO]:
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield handle
+
+
+def _acquire(name: str, ttl: float) -> Lock:
+    if conf.redis_url():
+        lock = RedisLock(key=f"sync:lock:{name}", token=uuid.uuid4().hex, ttl_ms=int(ttl * 1000))
+        if not redis_client().set(lock.key, lock.token, nx=True, px=lock.ttl_ms):
+            raise LockHeld(name)
+        return lock
+    path = _coordination_file("lock", name)
+    handle = open(path, "a")  # noqa: SIM115 - held open for as long as the lock is
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise LockHeld(name) from None
+    return FileLock(key=str(path), handle=handle)
+
+
 @contextmanager
 def exclusive(name: str, *, ttl: float) -> Iterator[Lock]:
-    """Hold ``name`` for the block, or raise LockHeld. The lock expires after ``ttl`` seconds
-    unless extended, so a worker killed inside the block cannot hold it forever."""
-    lock = Lock(key=f"sync:lock:{name}", token=uuid.uuid4().hex, ttl_ms=int(ttl * 1000))
-    if not redis_client().set(lock.key, lock.token, nx=True, px=lock.ttl_ms):
-        raise LockHeld(name)
+    """Hold ``name`` for the block, or raise LockHeld. A Redis lock expires after ``ttl``
+    seconds unless extended, and a file lock ends with its process, so a worker killed inside
+    the block cannot hold it forever."""
+    lock = _acquire(name, ttl)
     try:
         yield lock
     finally:
