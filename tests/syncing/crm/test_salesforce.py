@@ -1,0 +1,408 @@
+"""The Salesforce provider against a fake Salesforce org on loopback: OAuth refresh, the SOQL
+pull by (SystemModstamp, Id), deleted rows through queryAll, quota exhaustion, API usage,
+and write-back through sObject Collections."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from syncing import errors
+from syncing.crm.types import DealUpdate
+from syncing.models import Connection, CrmDeal, SyncRun
+from syncing.providers.salesforce.client import QuotaExhaustedError
+from syncing.services import connection_client, connection_create
+from syncing.streams import stream_run
+from tests.syncing.fakes.salesforce import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    FakeSalesforce,
+    ago,
+    sf_datetime,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sf_fake():
+    fake = FakeSalesforce().start()
+    yield fake
+    fake.stop()
+
+
+def make_connection(workspace, fake, **options) -> Connection:
+    return connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.SALESFORCE,
+        name="Salesforce",
+        base_url=fake.url,
+        credentials={
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "refresh_token": REFRESH_TOKEN,
+        },
+        options={"requests_per_second": 1000, "burst": 1000, **options},
+    )
+
+
+@pytest.fixture
+def sf_connection(workspace, sf_fake) -> Connection:
+    return make_connection(workspace, sf_fake)
+
+
+def pull(connection: Connection, **options) -> SyncRun:
+    run = stream_run(connection=connection, stream="deals", **options)
+    assert run is not None
+    connection.refresh_from_db()
+    return run
+
+
+def stored() -> dict[str, CrmDeal]:
+    return {deal.upstream_id: deal for deal in CrmDeal.objects.all()}
+
+
+# --- the pull ---------------------------------------------------------------------------------
+
+
+def test_first_pull_stores_every_opportunity_field_by_field(sf_connection, sf_fake):
+    won = sf_fake.add_opportunity(
+        at=ago(hours=2),
+        Name="Acme renewal",
+        StageName="Closed Won",
+        Amount=125000.5,
+        CurrencyIsoCode="EUR",
+        CloseDate="2026-12-15",
+        OwnerEmail="ae.owner@example.com",
+        ContactEmails=["buyer@example.com", "cfo@example.com"],
+    )
+    bare = sf_fake.add_opportunity(
+        at=ago(hours=1), Amount=None, CloseDate=None, OwnerEmail=None, CurrencyIsoCode=None
+    )
+
+    run = pull(sf_connection)
+
+    assert (run.status, run.created, run.updated, run.failed) == ("succeeded", 2, 0, 0)
+    deals = stored()
+    assert deals.keys() == {won["Id"], bare["Id"]}
+    acme = deals[won["Id"]]
+    assert (acme.name, acme.stage, acme.amount) == (
+        "Acme renewal",
+        "Closed Won",
+        Decimal("125000.50"),
+    )
+    assert (acme.currency, acme.owner_email) == ("EUR", "ae.owner@example.com")
+    assert str(acme.close_date) == "2026-12-15"
+    assert acme.contact_emails == ["buyer@example.com", "cfo@example.com"]
+    assert acme.upstream_modified_at == won["SystemModstamp"]
+    assert acme.archived is False
+    assert acme.properties["Id"] == won["Id"]
+    assert acme.properties["SystemModstamp"] == sf_datetime(won["SystemModstamp"])
+    other = deals[bare["Id"]]
+    assert (other.amount, other.close_date, other.owner_email, other.currency) == (
+        None,
+        None,
+        "",
+        "",
+    )
+    assert other.contact_emails == []
+    # The cursor is the last record's (SystemModstamp, Id).
+    assert run.cursor_after == {
+        "systemModstamp": bare["SystemModstamp"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "id": bare["Id"],
+    }
+
+
+def test_incremental_pull_takes_exactly_the_changed_opportunities_across_tied_pages(
+    sf_connection, sf_fake
+):
+    sf_fake.page_size = 2
+    opportunities = [sf_fake.add_opportunity(at=ago(hours=5)) for _ in range(8)]
+    assert pull(sf_connection).created == 8
+
+    # Five of them changed in one bulk update: they share one SystemModstamp, and at two
+    # records a page the tie spans three pages.
+    tied = ago(hours=1)
+    changed = opportunities[1:6]
+    for opportunity in changed:
+        sf_fake.update_opportunity(opportunity["Id"], at=tied, StageName="Negotiation")
+    seen = len(sf_fake.requests)
+
+    run = pull(sf_connection)
+
+    assert (run.status, run.created, run.updated, run.unchanged) == ("succeeded", 0, 5, 0)
+    stages = {deal.upstream_id: deal.stage for deal in CrmDeal.objects.all()}
+    assert {i for i, stage in stages.items() if stage == "Negotiation"} == {
+        o["Id"] for o in changed
+    }
+    # The describe, one queryAll and two nextRecordsUrl pages (5 records, 2 a page).
+    assert [path.split("/")[4] for _, path in sf_fake.requests[seen:]] == [
+        "sobjects",
+        "queryAll",
+        "query",
+        "query",
+    ]
+    assert run.cursor_after == {
+        "systemModstamp": tied.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "id": changed[-1]["Id"],
+    }
+
+    # A record stamped with the cursor's own second but committed after the last run (a
+    # larger Id) is still picked up by the tie-breaker; nothing else is read again.
+    late = sf_fake.add_opportunity(at=tied, Name="Late commit")
+    run = pull(sf_connection)
+    assert (run.created, run.updated, run.unchanged) == (1, 0, 0)
+    assert stored()[late["Id"]].name == "Late commit"
+
+    run = pull(sf_connection)
+    assert (run.status, run.created, run.updated, run.unchanged) == ("succeeded", 0, 0, 0)
+
+
+def test_deleted_opportunities_come_back_archived_through_query_all(sf_connection, sf_fake):
+    kept, removed = (sf_fake.add_opportunity(at=ago(hours=3)) for _ in range(2))
+    pull(sf_connection)
+    sf_fake.delete_opportunity(removed["Id"], at=ago(minutes=30))
+
+    run = pull(sf_connection)
+
+    assert (run.updated, run.unchanged) == (1, 0)
+    deals = stored()
+    assert deals[removed["Id"]].archived is True
+    assert deals[kept["Id"]].archived is False
+    assert sf_fake.count("GET", "/services/data/v60.0/queryAll") == 2
+
+
+def test_the_cursor_never_passes_the_start_of_the_run(sf_connection, sf_fake):
+    """A record stamped after the run started (a clock ahead, a write during the run) is left
+    for the next run, which reads from a cursor no later than this run's start."""
+    earlier = sf_fake.add_opportunity(at=ago(minutes=10))
+    sf_fake.add_opportunity(at=timezone.now() + timedelta(hours=1))
+
+    run = pull(sf_connection)
+
+    assert run.created == 1
+    assert stored().keys() == {earlier["Id"]}
+    assert run.cursor_after["systemModstamp"] <= run.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_malformed_opportunity_is_a_recorded_failure_and_the_others_are_stored(
+    sf_connection, sf_fake
+):
+    good = sf_fake.add_opportunity(at=ago(hours=2))
+    bad = sf_fake.add_opportunity(at=ago(hours=1), CloseDate="31/12/2026")
+
+    run = pull(sf_connection)
+
+    assert (run.status, run.created, run.failed) == ("partial", 1, 1)
+    assert stored().keys() == {good["Id"]}
+    assert run.errors[0]["upstreamId"] == bad["Id"]
+    assert "CloseDate" in run.errors[0]["message"]
+
+
+def test_a_single_currency_org_is_not_asked_for_currency(workspace):
+    fake = FakeSalesforce(multi_currency=False).start()
+    try:
+        opportunity = fake.add_opportunity(at=ago(hours=1))
+        connection = make_connection(workspace, fake)
+
+        run = pull(connection)
+
+        # The fake answers 400 INVALID_FIELD when CurrencyIsoCode is asked of such an org.
+        assert (run.status, run.created) == ("succeeded", 1)
+        assert stored()[opportunity["Id"]].currency == ""
+    finally:
+        fake.stop()
+
+
+def test_the_api_version_is_a_connection_setting(workspace):
+    fake = FakeSalesforce(api_version="v58.0").start()
+    try:
+        fake.add_opportunity(at=ago(hours=1))
+        connection = make_connection(workspace, fake, api_version="v58.0")
+
+        assert pull(connection).created == 1
+        assert fake.count("GET", "/services/data/v58.0/queryAll") == 1
+    finally:
+        fake.stop()
+
+
+def test_deals_fetch_answers_the_named_opportunities_and_archives_purged_ones(
+    sf_connection, sf_fake
+):
+    live, deleted, purged = (sf_fake.add_opportunity(at=ago(hours=1)) for _ in range(3))
+    sf_fake.delete_opportunity(deleted["Id"], at=ago(minutes=5))
+    del sf_fake.opportunities[purged["Id"]]
+    client = connection_client(sf_connection)
+
+    items = client.deals_fetch([live["Id"][:15], deleted["Id"], purged["Id"], "1; DROP"])
+
+    deals = {item.upstream_id: item for item in items if not isinstance(item, errors.RecordError)}
+    assert {i: d.archived for i, d in deals.items()} == {
+        live["Id"]: False,
+        deleted["Id"]: True,
+        purged["Id"]: True,
+    }
+    failures = [item for item in items if isinstance(item, errors.RecordError)]
+    assert [f.upstream_id for f in failures] == ["1; DROP"]
+
+
+# --- OAuth ------------------------------------------------------------------------------------
+
+
+def test_the_access_token_is_obtained_once_and_kept_encrypted(sf_connection, sf_fake):
+    sf_fake.add_opportunity(at=ago(hours=1))
+
+    pull(sf_connection)
+    pull(sf_connection)
+
+    assert sf_fake.token_requests == 1
+    credentials = sf_connection.credentials
+    assert credentials["access_token"] in sf_fake.access_tokens
+    assert credentials["instance_url"] == sf_fake.url
+    assert credentials["refresh_token"] == REFRESH_TOKEN
+    assert credentials["access_token"] not in sf_connection.credentials_encrypted
+
+
+def test_an_expired_session_is_refreshed_once_and_the_call_retried(sf_connection, sf_fake):
+    sf_fake.add_opportunity(at=ago(hours=1))
+    pull(sf_connection)
+    old_token = sf_connection.credentials["access_token"]
+    sf_fake.expire_sessions()
+    sf_fake.add_opportunity(at=ago(minutes=30))
+
+    run = pull(sf_connection)
+
+    assert (run.status, run.created) == ("succeeded", 1)
+    assert sf_fake.token_requests == 2
+    assert sf_connection.status == Connection.Status.OK
+    new_token = sf_connection.credentials["access_token"]
+    assert new_token != old_token
+    assert new_token in sf_fake.access_tokens
+
+
+def test_a_second_401_after_the_refresh_needs_reauthentication(sf_connection, sf_fake):
+    sf_fake.add_opportunity(at=ago(hours=1))
+    pull(sf_connection)
+    sf_fake.expire_sessions()
+    sf_fake.sessions_work = False
+
+    run = pull(sf_connection)
+
+    assert run.status == "failed"
+    assert sf_fake.token_requests == 2  # one refresh, no loop
+    assert sf_connection.status == Connection.Status.NEEDS_REAUTH
+    assert "INVALID_SESSION_ID" in sf_connection.status_detail
+    # A scheduled run no longer calls Salesforce until the credentials are replaced.
+    calls = len(sf_fake.requests)
+    assert stream_run(connection=sf_connection, stream="deals", trigger="schedule") is None
+    assert len(sf_fake.requests) == calls
+
+
+def test_a_refused_refresh_token_needs_reauthentication(sf_connection, sf_fake):
+    sf_fake.add_opportunity(at=ago(hours=1))
+    pull(sf_connection)
+    sf_fake.expire_sessions()
+    sf_fake.refresh_tokens.clear()
+
+    run = pull(sf_connection)
+
+    assert run.status == "failed"
+    assert sf_connection.status == Connection.Status.NEEDS_REAUTH
+    assert "invalid_grant" in sf_connection.status_detail
+    assert REFRESH_TOKEN not in sf_connection.status_detail
+    assert REFRESH_TOKEN not in str(run.errors)
+
+
+# --- quota and usage --------------------------------------------------------------------------
+
+
+def test_quota_exhaustion_stops_the_run_cleanly_and_the_next_run_resumes(sf_connection, sf_fake):
+    sf_fake.page_size = 2
+    opportunities = [sf_fake.add_opportunity(at=ago(hours=1, seconds=n)) for n in range(6)]
+    # describe + the first query page + one more page, then the org's quota is used up.
+    sf_fake.api_limit = 3
+
+    run = pull(sf_connection)
+
+    assert run.status == "failed"
+    assert run.errors[-1]["status"] == 403
+    assert sf_connection.status == Connection.Status.FAILING
+    assert "daily API request limit" in sf_connection.status_detail
+    assert "REQUEST_LIMIT_EXCEEDED" in sf_connection.status_detail
+    assert run.created == 4  # the pages read before the limit are stored
+    assert sf_connection.options["api_usage"]["used"] == 3
+
+    # The next day's quota: the next scheduled run starts from the last finished cursor and
+    # ends with every opportunity stored once.
+    sf_fake.api_used, sf_fake.api_limit = 0, 15000
+    run = stream_run(connection=sf_connection, stream="deals", trigger="schedule")
+
+    assert (run.status, run.created, run.unchanged) == ("succeeded", 2, 4)
+    assert stored().keys() == {o["Id"] for o in opportunities}
+    sf_connection.refresh_from_db()
+    assert sf_connection.status == Connection.Status.OK
+
+
+def test_quota_exhaustion_is_not_a_credentials_problem(sf_connection, sf_fake):
+    sf_fake.api_limit = 0
+    client = connection_client(sf_connection)
+
+    with pytest.raises(QuotaExhaustedError):
+        client.ping()
+
+    sf_connection.refresh_from_db()
+    assert sf_connection.status != Connection.Status.NEEDS_REAUTH
+
+
+def test_the_daily_api_usage_is_shown_on_the_connection(sf_connection, sf_fake):
+    sf_fake.api_used = 1200
+    sf_fake.add_opportunity(at=ago(hours=1))
+
+    pull(sf_connection)
+
+    usage = sf_connection.options["api_usage"]
+    assert (usage["used"], usage["limit"]) == (sf_fake.api_used, 15000)
+    assert sf_fake.api_used == 1200 + 2  # the describe and one query
+    # The connection's own options are kept.
+    assert sf_connection.options["requests_per_second"] == 1000
+
+
+# --- write-back -------------------------------------------------------------------------------
+
+
+def test_write_back_sends_one_collection_and_reports_the_failed_record(sf_connection, sf_fake):
+    opportunities = [sf_fake.add_opportunity(at=ago(hours=1)) for _ in range(3)]
+    rejected = opportunities[1]["Id"]
+    sf_fake.rejections[rejected] = ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "Stage is locked")
+    client = connection_client(sf_connection)
+    updates = [
+        DealUpdate(o["Id"], {"Room_URL__c": f"https://rooms.example/{n}", "Room_Total_Views__c": n})
+        for n, o in enumerate(opportunities)
+    ]
+
+    failed = client.deals_write(updates)
+
+    assert failed == {rejected: "FIELD_CUSTOM_VALIDATION_EXCEPTION: Stage is locked"}
+    assert len(sf_fake.patches) == 1
+    for n, opportunity in enumerate(opportunities):
+        written = sf_fake.opportunities[opportunity["Id"]].get("written")
+        if opportunity["Id"] == rejected:
+            assert written is None
+        else:
+            assert written == {
+                "Room_URL__c": f"https://rooms.example/{n}",
+                "Room_Total_Views__c": n,
+            }
+
+
+def test_write_back_takes_at_most_one_collection_of_200(sf_connection, sf_fake):
+    client = connection_client(sf_connection)
+    assert client.WRITE_BATCH <= 200
+
+    with pytest.raises(ValueError, match="at most 200 updates"):
+        client.deals_write([DealUpdate(f"006{n:015d}", {}) for n in range(client.WRITE_BATCH + 1)])
+    assert sf_fake.patches == []
