@@ -13,6 +13,7 @@ Every response's ``Sforce-Limit-Info: api-usage=used/limit`` is remembered and s
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,12 @@ def _error_code(response: requests.Response) -> str:
     return ""
 
 
+def _grant_fingerprint(credentials: dict) -> str:
+    """Names the client id and refresh token a stored session was obtained with."""
+    material = f"{credentials.get('client_id')}|{credentials.get('refresh_token')}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
 def _deal(raw: Any) -> Deal | RecordError:
     try:
         data = validate_record(schemas.Opportunity, raw, id_field="Id")
@@ -150,6 +157,10 @@ class SalesforceClient(UpstreamClient):
                 f"api_version {api_version!r} is not a Salesforce API version like {API_VERSION!r}"
             )
         token, instance_url = credentials.get("access_token"), credentials.get("instance_url")
+        if credentials.get("session_of") != _grant_fingerprint(credentials):
+            # Kept from other credentials (staff replaced the refresh token or the app, maybe
+            # for another org): not used, a new session is asked for.
+            token = instance_url = None
         super().__init__(
             base_url=instance_url or base_url,
             secret=f"Bearer {token}" if token else "",
@@ -230,6 +241,7 @@ class SalesforceClient(UpstreamClient):
         changes = {"access_token": token, "instance_url": instance_url}
         if isinstance(body.get("refresh_token"), str):  # when the org rotates refresh tokens
             changes["refresh_token"] = body["refresh_token"]
+        changes["session_of"] = _grant_fingerprint({**credentials, **changes})
         self._credentials = {**credentials, **changes}
         self._store_credentials(changes)
 

@@ -267,6 +267,26 @@ def test_the_access_token_is_obtained_once_and_kept_encrypted(sf_connection, sf_
     assert credentials["access_token"] not in sf_connection.credentials_encrypted
 
 
+def test_a_session_kept_from_replaced_credentials_is_not_used(sf_connection, sf_fake):
+    """Staff replacing the refresh token (maybe for another org) must not leave runs on the
+    session obtained with the old one, even while that session still works."""
+    sf_fake.add_opportunity(at=ago(hours=1))
+    pull(sf_connection)
+    old_session = sf_connection.credentials["access_token"]
+    sf_fake.refresh_tokens.add("5Aep861another.refresh.token")
+    sf_connection.credentials = {
+        **sf_connection.credentials,
+        "refresh_token": "5Aep861another.refresh.token",
+    }
+    sf_connection.save(update_fields=["credentials_encrypted"])
+
+    pull(sf_connection)
+
+    assert sf_fake.token_requests == 2
+    assert old_session in sf_fake.access_tokens  # still valid upstream, yet replaced
+    assert sf_connection.credentials["access_token"] != old_session
+
+
 def test_an_expired_session_is_refreshed_once_and_the_call_retried(sf_connection, sf_fake):
     sf_fake.add_opportunity(at=ago(hours=1))
     pull(sf_connection)
