@@ -198,23 +198,36 @@ def test_retry_puts_a_failed_message_back_and_it_is_delivered_once(
     assert message.upstream_id == next(iter(rooms_fake.rooms))
 
 
-def test_test_connection_of_a_provider_without_a_client_says_so(client, staff):
-    hubspot = connection_create(
-        workspace=staff.workspace,
-        provider=Connection.Provider.HUBSPOT,
-        name="Acme HubSpot",
-        base_url="https://api.hubapi.example",
-        api_key="pat-na1-123",
-    )
-    client.force_login(staff.owner.user)
+def test_test_connection_of_hubspot_searches_deals_with_the_stored_token(client, staff):
+    from tests.syncing.fakes.hubspot import FakeHubSpot
 
-    page = client.post(
-        "/admin/syncing/connection/",
-        {"action": "test_connection", "_selected_action": [hubspot.pk]},
-        follow=True,
-    ).content.decode()
+    fake = FakeHubSpot().start()
+    try:
+        fake.add_deal(dealname="Acme renewal")
+        fake.add_deal(dealname="Globex expansion")
+        hubspot = connection_create(
+            workspace=staff.workspace,
+            provider=Connection.Provider.HUBSPOT,
+            name="Acme HubSpot",
+            base_url=fake.url,
+            api_key=fake.api_key,
+            options={"requests_per_second": 100, "burst": 100},
+        )
+        client.force_login(staff.owner.user)
 
-    assert "Acme HubSpot: No client for HubSpot yet." in page
+        page = client.post(
+            "/admin/syncing/connection/",
+            {"action": "test_connection", "_selected_action": [hubspot.pk]},
+            follow=True,
+        ).content.decode()
+    finally:
+        fake.stop()
+
+    # The fake holds two deals; the check is one deal search with the bearer token.
+    assert "Acme HubSpot: 2 deals readable" in page
+    assert fake.requests == [("POST", "/crm/v3/objects/deals/search")]
+    hubspot.refresh_from_db()
+    assert hubspot.status == Connection.Status.OK
 
 
 def test_the_sweeper_schedule_exists_and_is_editable(client):
