@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from config.errors import Conflict
+from rooms import push
 from rooms.models import (
     Action,
     ActionAssignee,
@@ -193,6 +194,7 @@ def _room_copy_structure(*, source: Room, target: Room) -> None:
     ActionAssignee.objects.bulk_create(assignees)
 
 
+@transaction.atomic
 def room_create(
     *,
     workspace: Workspace,
@@ -208,6 +210,8 @@ def room_create(
     ``fields`` are further Room fields (company, label, CRM ids, cover and colors). From a
     source the room also takes ``INHERITED_ROOM_FIELDS`` not given in ``fields``, and the
     structure; never the activity. Without a status it gets the workspace's default status.
+    With a rooms-platform connection, its upstream creation is enqueued in the same
+    transaction (``rooms.push``).
     """
     if source is not None:
         inherited = {name: getattr(source, name) for name in INHERITED_ROOM_FIELDS}
@@ -230,12 +234,16 @@ def room_create(
     _room_set_primary_contact(room, primary_contact)
     if source is not None:
         _room_copy_structure(source=source, target=room)
+    push.room_push_create(room=room)
     return room
 
 
+@transaction.atomic
 def room_update(*, room: Room, **changes: Any) -> Room:
     """Set the given Room fields (``owner`` and ``primary_contact`` keep the member and
-    contact flags in step); fields not given keep their value."""
+    contact flags in step); fields not given keep their value. The upstream fields that
+    changed are pushed (``rooms.push``)."""
+    before = push.room_push_snapshot(room)
     for name, value in changes.items():
         setattr(room, name, value)
     room.save()
@@ -243,18 +251,28 @@ def room_update(*, room: Room, **changes: Any) -> Room:
         _room_set_owner(room, room.owner)
     if "primary_contact" in changes:
         _room_set_primary_contact(room, room.primary_contact)
+    push.room_push_update(room=room, before=before)
     return room
 
 
+@transaction.atomic
 def room_save(*, room: Room) -> Room:
     """Save a room edited field by field (the admin): a new room gets its slug, and the
-    members' and contacts' flags follow ``owner`` and ``primary_contact``."""
-    if room.slug:
-        room.save()
-    else:
+    members' and contacts' flags follow ``owner`` and ``primary_contact``. A new room is
+    pushed like ``room_create``'s; an edited one like ``room_update``'s."""
+    created = not room.slug
+    if created:
         _room_insert(room)
+    else:
+        stored = Room.objects.select_related("status", "label", "company").get(pk=room.pk)
+        before = push.room_push_snapshot(stored)
+        room.save()
     _room_set_owner(room, room.owner)
     _room_set_primary_contact(room, room.primary_contact)
+    if created:
+        push.room_push_create(room=room)
+    else:
+        push.room_push_update(room=room, before=before)
     return room
 
 
