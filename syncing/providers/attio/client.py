@@ -41,7 +41,7 @@ def _data(body: Any, what: str) -> Any:
     return body["data"]
 
 
-def _record_id(raw: Any) -> str | None:
+def record_id_of(raw: Any) -> str | None:
     record_id = raw.get("id", {}).get("record_id") if isinstance(raw, dict) else None
     return record_id if isinstance(record_id, str) else None
 
@@ -105,7 +105,7 @@ class AttioClient(UpstreamClient):
         try:
             record = validate_record(schemas.DealRecord, raw)
         except RecordError as error:
-            error.upstream_id = _record_id(raw)
+            error.upstream_id = record_id_of(raw)
             return error
         values = record["values"]
         name = _first(values, "name")
