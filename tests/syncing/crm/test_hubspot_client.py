@@ -12,7 +12,8 @@ import pytest
 from syncing import errors
 from syncing.crm.types import DealUpdate
 from syncing.models import Connection
-from syncing.services import connection_client, connection_create, connection_test
+from syncing.services import connection_client, connection_test
+from tests.syncing.crm.hubspot_setup import hubspot_connection_create
 from tests.syncing.fakes.hubspot import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeHubSpot
 
 pytestmark = pytest.mark.django_db
@@ -27,25 +28,14 @@ def hubspot():
     fake.stop()
 
 
-def make_connection(workspace, fake, **credentials) -> Connection:
-    return connection_create(
-        workspace=workspace,
-        provider=Connection.Provider.HUBSPOT,
-        name="Acme HubSpot",
-        base_url=fake.url,
-        credentials=credentials or {"access_token": fake.api_key},
-        options={"requests_per_second": 1000, "burst": 1000},
-    )
-
-
 @pytest.fixture
 def connection(workspace, hubspot) -> Connection:
-    return make_connection(workspace, hubspot)
+    return hubspot_connection_create(workspace, hubspot)
 
 
 @pytest.fixture
 def oauth_connection(workspace, hubspot) -> Connection:
-    return make_connection(
+    return hubspot_connection_create(
         workspace,
         hubspot,
         client_id=CLIENT_ID,
@@ -204,7 +194,7 @@ def test_a_401_marks_the_connection_needing_reauthentication(connection, hubspot
 
 
 def test_the_admin_form_key_is_used_as_the_private_app_token(workspace, hubspot):
-    connection = make_connection(workspace, hubspot, api_key=hubspot.api_key)
+    connection = hubspot_connection_create(workspace, hubspot, api_key=hubspot.api_key)
 
     assert connection_test(connection=connection).ok
 
@@ -255,7 +245,7 @@ def test_a_refused_refresh_token_needs_reauthentication(oauth_connection, hubspo
 
 
 def test_api_paths_are_a_connection_option(workspace, hubspot):
-    connection = make_connection(workspace, hubspot)
+    connection = hubspot_connection_create(workspace, hubspot)
     connection.options["api_paths"] = {"objects": "/crm/objects/2026-03"}
     connection.save()
 

@@ -16,6 +16,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from urllib.parse import unquote
 
 from tests.syncing.fakes.server import FakeUpstream, iso
@@ -82,6 +83,11 @@ def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+@cache
+def _iso_ms(raw: str) -> int:
+    return _epoch_ms(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+
+
 def _filter_value(deal: dict, name: str):
     """A property's comparable value: ids as numbers, times as epoch milliseconds."""
     raw = deal["properties"].get(name)
@@ -90,7 +96,7 @@ def _filter_value(deal: dict, name: str):
     if name == "hs_object_id":
         return int(raw)
     if name in ("hs_lastmodifieddate", "createdate", "closedate"):
-        return _epoch_ms(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+        return _iso_ms(raw)
     return raw
 
 
@@ -99,7 +105,7 @@ def _parse_value(name: str, value):
         text = str(value)
         if text.lstrip("-").isdigit():
             return int(text)
-        return _epoch_ms(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return _iso_ms(text)
     return value
 
 
@@ -129,6 +135,8 @@ class FakeHubSpot(FakeUpstream):
         # Each batch update as received: a list of {"id", "properties"} inputs.
         self.updates: list[list[dict]] = []
         self.searches: list[dict] = []
+        # The deal ids each search answered.
+        self.search_answers: list[list[str]] = []
         # Called after each search is answered (to change deals while a pull reads).
         self.after_search: Callable[[dict], None] | None = None
         self.oauth = {
@@ -332,6 +340,7 @@ class FakeHubSpot(FakeUpstream):
                 reverse=sort.get("direction") == "DESCENDING",
             )
         page = matches[offset : offset + limit]
+        self.search_answers.append([deal["id"] for deal in page])
         answer = {
             "total": len(matches),
             "results": [self._view(deal, body.get("properties")) for deal in page],
