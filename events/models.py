@@ -167,6 +167,12 @@ class Session(models.Model):
     starts_at = models.DateTimeField(editable=False)
     opens_at = models.DateTimeField(editable=False)
     ends_at = models.DateTimeField(editable=False)
+    report_pulled_at = models.DateTimeField(
+        null=True,
+        editable=False,
+        help_text="When the webinar platform's compiled report of this session was last "
+        "stored without a failure (by the webinars pull).",
+    )
     operators = models.ManyToManyField(Operator, through="SessionOperator", related_name="+")
 
     objects = SessionQuerySet.as_manager()

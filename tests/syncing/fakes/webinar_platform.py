@@ -1,9 +1,18 @@
 """A fake webinar platform (FLOW API v1, spec 004 and specs/README.md) holding operators,
-sessions, registrants, surveys and compiled reports in memory; faults as ``server.FakeUpstream``.
+sessions (with their operators), registrants, surveys with their responses and chat logs in
+memory; faults as ``server.FakeUpstream``.
+
+The compiled report is built from that state in the CSV formats flowsync itself serves
+(``events/csv_reports.py``: RFC 4180, CRLF, a formula-like text cell prefixed with ``'``), unless
+``reports[token]`` holds a report to answer as it is. A malformed record is made by editing the
+stored dict (``fake.sessions[token]``, ``fake.registrants[token][n]``, ...).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import secrets
 from datetime import UTC, datetime
 
@@ -15,6 +24,24 @@ REGISTRANTS = f"{API}/reports/events/sessions/registrants/"
 SURVEYS = f"{API}/reports/events/sessions/surveys/"
 COMPILED = f"{API}/reports/events/sessions/compiled/"
 PUBLIC = f"{API}/events/sessions/public/"
+FORMULA_PREFIXES = tuple("=+-@\t\r")
+
+
+def csv_text(header: list[str], rows: list[list]) -> str:
+    def cell(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if value is None:
+            return ""
+        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+            return "'" + value
+        return str(value)
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in [header, *rows]:
+        writer.writerow([cell(value) for value in row])
+    return out.getvalue()
 
 
 class FakeWebinarPlatform(FakeUpstream):
@@ -36,7 +63,40 @@ class FakeWebinarPlatform(FakeUpstream):
         self.periods: dict[str, str] = {}
         self.registrants: dict[str, list[dict]] = {}
         self.surveys: dict[str, list[dict]] = {}
+        # Survey id (as a string) -> its responses: email, names, submittedAt, answers.
+        self.survey_responses: dict[str, list[dict]] = {}
+        # Session token -> chat lines: kind ("attendee" | "operator"), sentAt, senderEmail,
+        # senderName, message, private.
+        self.chats: dict[str, list[dict]] = {}
+        # Session token -> a compiled report answered as it is instead of the built one.
         self.reports: dict[str, dict] = {}
+        self._ids = itertools.count(1000)
+
+    def add_operator(self, **fields) -> dict:
+        operator_id = fields.pop("id", None) or next(self._ids)
+        operator = {
+            "id": operator_id,
+            "email": f"operator{operator_id}@flow.example",
+            "firstName": "Olga",
+            "lastName": "Operator",
+            "permission": 0,
+            **fields,
+        }
+        with self._lock:
+            self.operators.append(operator)
+        return operator
+
+    def session_operator(
+        self, operator: dict, *, role: int = 5, mic=True, cam=True, screen=False
+    ) -> dict:
+        """An operator as a session lists it: the operator's fields, its role and rights."""
+        return {
+            **operator,
+            "role": role,
+            "micEnabled": mic,
+            "camEnabled": cam,
+            "screenSharingEnabled": screen,
+        }
 
     def add_session(self, *, period: str = "future", **fields) -> dict:
         token = fields.pop("token", None) or secrets.token_hex(8)
@@ -52,7 +112,7 @@ class FakeWebinarPlatform(FakeUpstream):
             "duration": 1,
             "earlyAccessPeriod": 10,
             "createDate": iso(datetime.now(UTC)),
-            "creator": {"id": 1},
+            "creator": dict(self.operators[0]),
             "operators": [],
             **fields,
         }
@@ -61,20 +121,68 @@ class FakeWebinarPlatform(FakeUpstream):
             self.periods[token] = period
             self.registrants.setdefault(token, [])
             self.surveys.setdefault(token, [])
+            self.chats.setdefault(token, [])
         return session
 
     def add_registrant(self, session_token: str, **fields) -> dict:
         registrant = {
+            "id": next(self._ids),
             "email": f"guest{len(self.registrants[session_token])}@example.com",
             "firstName": "Guest",
             "lastName": "Example",
+            "eventSessionToken": session_token,
             "registeredAt": iso(datetime.now(UTC)),
+            "answers": {},
             "attended": False,
+            "joinedAt": None,
+            "leftAt": None,
+            "minutesWatched": 0,
             **fields,
         }
         with self._lock:
             self.registrants[session_token].append(registrant)
         return registrant
+
+    def add_survey(self, session_token: str, **fields) -> dict:
+        survey = {
+            "id": next(self._ids),
+            "title": "Feedback",
+            "questions": [],
+            "createdAt": iso(datetime.now(UTC)),
+            **fields,
+        }
+        with self._lock:
+            self.surveys[session_token].append(survey)
+            self.survey_responses.setdefault(str(survey["id"]), [])
+        return survey
+
+    def add_survey_response(self, survey: dict, registrant: dict, **fields) -> dict:
+        response = {
+            "id": next(self._ids),
+            "email": registrant["email"],
+            "firstName": registrant["firstName"],
+            "lastName": registrant["lastName"],
+            "submittedAt": iso(datetime.now(UTC)),
+            "answers": {},
+            **fields,
+        }
+        with self._lock:
+            self.survey_responses[str(survey["id"])].append(response)
+        return response
+
+    def add_chat(self, session_token: str, *, sender: dict, kind: str = "attendee", **fields):
+        line = {
+            "kind": kind,
+            "sentAt": iso(datetime.now(UTC)),
+            "senderName": f"{sender['firstName']} {sender['lastName']}".strip(),
+            "senderEmail": sender["email"],
+            "message": "Hello",
+            "private": False,
+            **fields,
+        }
+        with self._lock:
+            self.chats[session_token].append(line)
+        return line
 
     # --- operations -------------------------------------------------------------------------
 
@@ -89,7 +197,7 @@ class FakeWebinarPlatform(FakeUpstream):
         if query.get("simple_analytics") == "1":
             for session in sessions:
                 registrants = self.registrants[session["token"]]
-                attendees = sum(1 for r in registrants if r["attended"])
+                attendees = sum(1 for r in registrants if r.get("attended"))
                 session["analytics"] = {
                     "registrants": len(registrants),
                     "attendees": attendees,
@@ -103,6 +211,53 @@ class FakeWebinarPlatform(FakeUpstream):
         start = (page - 1) * limit
         total = {"X-Total-Count": str(len(registrants))}
         return 200, registrants[start : start + limit], total
+
+    def compiled_report(self, token: str) -> dict:
+        if token in self.reports:
+            return self.reports[token]
+        questions = self.sessions[token].get("questions") or []
+        registrants = [
+            [
+                r.get("id"),
+                r.get("email"),
+                r.get("firstName"),
+                r.get("lastName"),
+                r.get("registeredAt"),
+                r.get("attended"),
+                r.get("joinedAt"),
+                r.get("leftAt"),
+                r.get("minutesWatched"),
+                *((r.get("answers") or {}).get(q, "") for q in questions),
+            ]
+            for r in self.registrants[token]
+        ]
+        header = ["id", "email", "firstName", "lastName", "registeredAt", "attended"]
+        header += ["joinedAt", "leftAt", "minutesWatched", *questions]
+        report = {"registrants": csv_text(header, registrants), "surveys": {}}
+        for key, kind in (("operatorChat", "operator"), ("attendeeChat", "attendee")):
+            lines = [
+                [c["sentAt"], c["senderName"], c["senderEmail"], c["message"], c["private"]]
+                for c in self.chats[token]
+                if c["kind"] == kind
+            ]
+            chat_header = ["sentAt", "senderName", "senderEmail", "message", "private"]
+            report[key] = csv_text(chat_header, lines)
+        for survey in self.surveys[token]:
+            survey_questions = survey.get("questions") or []
+            rows = [
+                [
+                    r["id"],
+                    r["email"],
+                    r["firstName"],
+                    r["lastName"],
+                    r["submittedAt"],
+                    *(r["answers"].get(q, "") for q in survey_questions),
+                ]
+                for r in self.survey_responses.get(str(survey["id"]), [])
+            ]
+            header = ["responseId", "email", "firstName", "lastName", "submittedAt"]
+            report["surveys"][str(survey["id"])] = csv_text(header + survey_questions, rows)
+        return report
 
     def register(self, body: dict) -> tuple[int, object]:
         token = (body or {}).get("eventSessionToken")
@@ -138,8 +293,9 @@ class FakeWebinarPlatform(FakeUpstream):
                 return self.list_registrants(token, query)
             if path.startswith(SURVEYS) and known:
                 return 200, self.surveys[token]
-            if path.startswith(COMPILED) and token in self.reports:
-                return 200, self.reports[token]
+            if path.startswith(COMPILED) and (known or token in self.reports):
+                with self._lock:
+                    return 200, self.compiled_report(token)
         if method == "POST" and path == f"{API}/registrants":
             return self.register(body)
         if method == "POST" and path == f"{API}/events":

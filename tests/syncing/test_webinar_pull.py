@@ -1,0 +1,235 @@
+"""The webinars pull stream against the fake webinar platform over a real socket."""
+
+from __future__ import annotations
+
+import pytest
+
+from events.models import Operator, Registrant, Session
+from syncing.models import OutboxMessage, SyncRun
+from syncing.streams import stream_run
+from tests.syncing import webinar_state
+
+pytestmark = pytest.mark.django_db
+
+PAST, CURRENT, FUTURE = "tok-past", "tok-live", "tok-next"
+
+
+def session_fields(fake, **fields) -> dict:
+    """A session record with every field the event info object has."""
+    return {
+        "title": "Quarterly launch",
+        "description": "What ships next quarter.",
+        "date": "2026-06-01",
+        "time": "15:00:00",
+        "timezone": "Europe/Paris",
+        "published": True,
+        "duration": 1.5,
+        "earlyAccessPeriod": 10,
+        "createDate": "2026-05-01T09:30:00.125Z",
+        "creator": dict(fake.operators[0]),
+        "operators": [],
+        "refSources": ["newsletter"],
+        "videoRecord": True,
+        "onDemandReplays": False,
+        "privatizeChat": 1,
+        "emailMessage": "Bring questions.",
+        "hasQnA": True,
+        "useAdvancedQna": False,
+        "qnaPublicByDefault": True,
+        "redirectUrl": "https://acme.example/thanks",
+        "reminderOne": 24,
+        "reminderTwo": 2,
+        "hasRecording": False,
+        "questions": ["Company", "Role"],
+        **fields,
+    }
+
+
+@pytest.fixture
+def platform(webinar_fake):
+    """Three sessions (past, live, upcoming) with operators, registrants, surveys, answers and
+    chat, in every shape the CSV report has to carry."""
+    fake = webinar_fake
+    host = fake.operators[0]
+    presenter = fake.add_operator(email="Pia.Presenter@flow.example", firstName="Pia")
+    fake.add_session(
+        period="past",
+        **session_fields(
+            fake,
+            token=PAST,
+            operators=[
+                fake.session_operator(host, role=10, screen=True),
+                fake.session_operator(presenter, role=5, cam=False),
+            ],
+        ),
+    )
+    fake.add_session(
+        period="current",
+        **session_fields(
+            fake,
+            token=CURRENT,
+            title="Live demo",
+            date="2026-11-26",
+            time="09:00:00",
+            timezone="America/New_York",
+            duration=2,
+            creator=dict(presenter),
+            questions=[],
+            redirectUrl="",
+            emailMessage="",
+        ),
+    )
+    fake.add_session(
+        period="future",
+        **session_fields(fake, token=FUTURE, eventToken=f"ev-{PAST}", date="2026-12-14"),
+    )
+    ana = fake.add_registrant(
+        PAST,
+        email="Ana@Example.com",
+        firstName="Ana",
+        lastName="Lima",
+        answers={"Company": "Acme", "Role": "CTO"},
+        registeredAt="2026-05-20T08:00:00.001Z",
+        attended=True,
+        joinedAt="2026-06-01T12:58:00.000Z",
+        leftAt="2026-06-01T14:20:00.500Z",
+        minutesWatched=82,
+    )
+    ben = fake.add_registrant(PAST, email="ben@example.com", firstName="Ben", lastName="")
+    for n in range(3):
+        fake.add_registrant(CURRENT, email=f"live{n}@example.com", attended=n == 0)
+    fake.add_registrant(FUTURE, email="early@example.com", answers={"Company": "=Acme"})
+    nps = fake.add_survey(PAST, title="NPS", questions=["Score", "=Why?"])
+    fake.add_survey_response(
+        nps,
+        ana,
+        answers={"Score": "9", "=Why?": 'Fast, "clear"\nand fun'},
+        submittedAt="2026-06-01T14:10:00.000Z",
+    )
+    fake.add_survey_response(
+        nps, ben, answers={"Score": "-3", "=Why?": ""}, submittedAt="2026-06-01T14:11:00.000Z"
+    )
+    fake.add_survey(FUTURE, title="Pre-event poll", questions=["Topic"])
+    at = "2026-06-01T13:05:00.000Z"
+    fake.add_chat(PAST, sender=host, kind="operator", message="Welcome!", sentAt=at)
+    fake.add_chat(PAST, sender=ana, message="=SUM(A1:A9)", sentAt=at)
+    fake.add_chat(PAST, sender=ana, message="+1", sentAt=at)
+    fake.add_chat(PAST, sender=ana, message="+1", sentAt=at)  # the same line twice
+    fake.add_chat(PAST, sender=ben, message='a, b\n"c"', private=True)
+    return fake
+
+
+def run(connection, *, full_refresh: bool = False) -> SyncRun:
+    return stream_run(connection=connection, stream="webinars", full_refresh=full_refresh)
+
+
+def test_a_full_sync_mirrors_the_platform_field_by_field(platform, webinar_connection, workspace):
+    expected = webinar_state.expected(platform)
+
+    result = run(webinar_connection, full_refresh=True)
+
+    assert result.status == SyncRun.Status.SUCCEEDED, result.errors
+    assert webinar_state.local(workspace) == expected
+    total = webinar_state.row_count(expected)
+    assert (result.created, result.updated, result.unchanged, result.failed) == (total, 0, 0, 0)
+    # Registrants point at the workspace's contacts, named after them.
+    contacts = {
+        r.email: (r.contact.email, r.contact.name)
+        for r in Registrant.objects.for_workspace(workspace).select_related("contact")
+    }
+    assert contacts["Ana@Example.com"] == ("ana@example.com", "Ana Lima")
+    assert contacts["ben@example.com"] == ("ben@example.com", "Ben")
+    # Pulled rows are not pushed back upstream.
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_a_second_full_run_changes_nothing(platform, webinar_connection, workspace):
+    run(webinar_connection, full_refresh=True)
+    before = webinar_state.local(workspace)
+    ids = sorted(Registrant.objects.values_list("pk", "session_id", "contact_id"))
+
+    second = run(webinar_connection, full_refresh=True)
+
+    total = webinar_state.row_count(webinar_state.expected(platform))
+    assert (second.created, second.updated, second.unchanged, second.failed) == (0, 0, total, 0)
+    assert webinar_state.local(workspace) == before
+    assert sorted(Registrant.objects.values_list("pk", "session_id", "contact_id")) == ids
+
+
+def test_an_incremental_run_reads_only_what_may_have_changed(platform, webinar_connection):
+    run(webinar_connection)
+    platform.requests.clear()
+
+    second = run(webinar_connection)
+
+    # The operator list, the three period lists, and the live session's registrants; the
+    # past session's report was read after it settled, the upcoming one's counts are equal.
+    assert platform.requests == [
+        ("GET", "/api/v1/operators"),
+        ("GET", "/api/v1/events/sessions"),
+        ("GET", "/api/v1/events/sessions"),
+        ("GET", "/api/v1/events/sessions"),
+        ("GET", f"/api/v1/reports/events/sessions/registrants/{CURRENT}"),
+    ]
+    assert (second.created, second.updated, second.failed) == (0, 0, 0)
+    assert second.upstream_calls == 5
+
+
+def test_an_incremental_run_picks_up_changes(platform, webinar_connection, workspace):
+    run(webinar_connection)
+    platform.sessions[FUTURE]["title"] = "Renamed launch"
+    platform.sessions[FUTURE]["operators"] = [platform.session_operator(platform.operators[1])]
+    platform.add_registrant(FUTURE, email="late@example.com")
+    platform.add_survey(FUTURE, title="Second poll", questions=["Why"])
+
+    second = run(webinar_connection)
+
+    assert webinar_state.local(workspace) == webinar_state.expected(platform)
+    # The event was renamed, the session's operators changed, one registrant and one survey
+    # are new.
+    assert (second.created, second.updated, second.failed) == (2, 2, 0)
+
+
+def test_a_registrant_change_that_keeps_the_counts_waits_for_a_full_refresh(
+    platform, webinar_connection, workspace
+):
+    run(webinar_connection)
+    platform.registrants[FUTURE][0]["firstName"] = "Eve"
+
+    def names():
+        return list(Registrant.objects.filter(email="early@example.com").values_list("first_name"))
+
+    run(webinar_connection)
+    assert names() == [("Guest",)]
+
+    refreshed = run(webinar_connection, full_refresh=True)
+    assert names() == [("Eve",)]
+    assert refreshed.updated == 1
+
+
+def test_a_local_operator_with_the_same_email_is_adopted(platform, webinar_connection, workspace):
+    local = Operator.objects.create(
+        workspace=workspace, email="HOST@flow.example", first_name="Old", permission=0
+    )
+
+    run(webinar_connection, full_refresh=True)
+
+    local.refresh_from_db()
+    assert (local.upstream_id, local.email, local.first_name) == ("1", "host@flow.example", "Hana")
+    assert Operator.objects.for_workspace(workspace).count() == len(platform.operators)
+
+
+def test_a_report_whose_lines_failed_is_read_again(platform, webinar_connection, workspace):
+    stranger = {"email": "who@example.com", "firstName": "Who", "lastName": ""}
+    platform.add_chat(PAST, sender=stranger, message="hi", sentAt="2026-06-01T13:06:00.000Z")
+
+    first = run(webinar_connection)
+    assert first.status == SyncRun.Status.PARTIAL
+    assert Session.objects.get(upstream_id=PAST).report_pulled_at is None
+
+    platform.chats[PAST].pop()
+    second = run(webinar_connection)
+
+    assert second.status == SyncRun.Status.SUCCEEDED
+    assert Session.objects.get(upstream_id=PAST).report_pulled_at is not None
+    assert webinar_state.local(workspace) == webinar_state.expected(platform)
