@@ -151,11 +151,6 @@ class SalesforceClient(UpstreamClient):
         budget: TokenBucket | None = None,
         on_auth_error=None,
     ):
-        version = _VERSION.match(str(api_version))
-        if version is None:
-            raise PermanentError(
-                f"api_version {api_version!r} is not a Salesforce API version like {API_VERSION!r}"
-            )
         token, instance_url = credentials.get("access_token"), credentials.get("instance_url")
         if credentials.get("session_of") != _grant_fingerprint(credentials):
             # Kept from other credentials (staff replaced the refresh token or the app, maybe
@@ -168,7 +163,10 @@ class SalesforceClient(UpstreamClient):
             on_auth_error=on_auth_error,
         )
         self.login_url = base_url.rstrip("/")
-        self.api = f"/services/data/v{version.group(1)}"
+        # A bad version fails the first call (the run, or Test connection), not the client.
+        version = _VERSION.match(str(api_version))
+        self.api = f"/services/data/v{version.group(1)}" if version else ""
+        self._api_version = api_version
         self.api_usage: dict | None = None
         self._credentials = credentials
         self._connection = connection
@@ -198,6 +196,11 @@ class SalesforceClient(UpstreamClient):
     def request(
         self, method: str, path: str, *, params: dict | None = None, json: Any = None
     ) -> requests.Response:
+        if not self.api:
+            raise PermanentError(
+                f"api_version {self._api_version!r} is not a Salesforce API version like "
+                f"{API_VERSION!r}"
+            )
         if self._has_session:
             try:
                 return self._attempt(method, path, params=params, json=json, may_refresh=True)

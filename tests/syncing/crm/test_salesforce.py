@@ -14,7 +14,7 @@ from syncing import errors
 from syncing.crm.types import DealUpdate
 from syncing.models import Connection, CrmDeal, SyncRun
 from syncing.providers.salesforce.client import QuotaExhaustedError
-from syncing.services import connection_client, connection_create
+from syncing.services import connection_client, connection_create, connection_test
 from syncing.streams import stream_run
 from tests.syncing.fakes.salesforce import (
     CLIENT_ID,
@@ -228,6 +228,20 @@ def test_the_api_version_is_a_connection_setting(workspace):
         assert fake.count("GET", "/services/data/v58.0/queryAll") == 1
     finally:
         fake.stop()
+
+
+def test_a_malformed_api_version_fails_clearly_without_calling_salesforce(workspace, sf_fake):
+    connection = make_connection(workspace, sf_fake, api_version="latest")
+
+    result = connection_test(connection=connection)
+    run = pull(connection)
+
+    assert result.ok is False
+    assert "'latest' is not a Salesforce API version" in result.detail
+    assert run.status == "failed"
+    assert connection.status == Connection.Status.FAILING
+    assert "'latest' is not a Salesforce API version" in connection.status_detail
+    assert sf_fake.requests == []
 
 
 def test_deals_fetch_answers_the_named_opportunities_and_archives_purged_ones(
