@@ -197,6 +197,9 @@ class Room(WorkspaceOwned):
     updated_at = models.DateTimeField(auto_now=True)
     archived = models.BooleanField(default=False)
     upstream_id = upstream_id_field()
+    # The rooms pull's digest of the upstream record and analytics it last wrote, so an
+    # unchanged room is not rewritten (syncing.providers.rooms_platform.pull).
+    upstream_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,11 +1,19 @@
 """A fake rooms platform (Flowla API v2, spec 001 and 000) holding rooms in memory; the
 faults are those of ``server.FakeUpstream``. A record missing a required field is made by
-deleting the field from ``fake.rooms[id]``."""
+deleting the field from ``fake.rooms[id]``.
+
+``populate`` fills it with rooms whose analytics have sections, pages, action items,
+assignees, viewership and engagements, drawn from a fixed cast of people (``INTERNAL`` are the
+seller's team, ``EXTERNAL`` buyers); ``delay`` makes every request take that long.
+"""
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from tests.syncing.fakes.server import FakeUpstream, iso
 
@@ -26,6 +34,18 @@ ROOM_FIELDS = (
     "themeColor",
     "navColor",
 )
+# (email, name, job title): the same person always comes with the same details.
+INTERNAL = [
+    ("jordan@seller.example", "Jordan Avery", "Account Executive"),
+    ("delia@seller.example", "Delia Barbat", "Solutions Engineer"),
+    ("sam@seller.example", "Sam Okafor", "Sales Manager"),
+]
+EXTERNAL = [
+    (f"buyer{n}@buyer{n % 7}.example", f"Buyer {n}", f"Title {n % 5}" if n % 3 else "")
+    for n in range(40)
+]
+ENGAGEMENT_TYPES = ("VIEW", "CLICK", "COMMENT", "DOWNLOAD", "REACTION", "SHARE", "TASK_COMPLETED")
+ACTION_STATUSES = ("todo", "in_progress", "done", "cancelled")
 
 
 class FakeRoomsPlatform(FakeUpstream):
@@ -39,6 +59,120 @@ class FakeRoomsPlatform(FakeUpstream):
             {"id": "st-open", "title": "Open", "defaultStatus": True},
             {"id": "st-won", "title": "Won", "defaultStatus": False},
         ]
+        self.delay = 0.0
+        # Called with the room id before each analytics answer (to change things mid-run).
+        self.on_analytics: Callable[[str], object] | None = None
+
+    # --- generated content ------------------------------------------------------------------
+
+    def populate(self, count: int, *, start: datetime | None = None, seed: int = 11) -> list[dict]:
+        """``count`` rooms with analytics, updated one second apart from ``start``."""
+        rng = random.Random(seed)
+        start = start or datetime.now(UTC) - timedelta(days=1)
+        return [
+            self.add_room_with_analytics(rng, at=start + timedelta(seconds=n)) for n in range(count)
+        ]
+
+    def add_room_with_analytics(self, rng: random.Random, *, at: datetime) -> dict:
+        room = self.add_room(
+            at=at,
+            title=f"Deal {rng.randrange(10**6)}",
+            description=rng.choice([None, "Mutual plan", "  spaced  "]),
+            statusId=rng.choice([None, "st-open", "st-won", "st-unlisted"]),
+            labelId=rng.choice([None, "lb-1", "lb-2"]),
+            companyId=rng.choice([None, f"co-{rng.randrange(20)}"]),
+            hsDealId=rng.choice([None, str(rng.randrange(10**9))]),
+            coverTitle=rng.choice([None, "Welcome"]),
+            coverDisabled=rng.choice([None, True, False]),
+            themeColor=rng.choice([None, "#FF5500"]),
+            navColor=rng.choice([None, "flow-org-color", "#112233"]),
+            isTemplate=rng.random() < 0.05,
+        )
+        self.analytics[room["id"]] = self.make_analytics(rng, at=at)
+        return room
+
+    def make_analytics(self, rng: random.Random, *, at: datetime) -> dict:
+        owner = rng.choice(INTERNAL)
+        primary = rng.choice(EXTERNAL)
+        assignees = [_person(owner, internal=True, owner=True)]
+        assignees += [_person(p, internal=True) for p in rng.sample(INTERNAL, 1) if p != owner]
+        assignees.append(_person(primary, internal=False, primary=True, at=at))
+        assignees += [_person(p, internal=False, at=at) for p in rng.sample(EXTERNAL, 2)]
+
+        def viewership() -> list[dict]:
+            entries = []
+            for person in rng.sample(EXTERNAL + INTERNAL, rng.randrange(3)):
+                internal = person in INTERNAL
+                entries.append(
+                    {
+                        "user": _summary(_person(person, internal=internal, at=at)),
+                        "durationInSeconds": rng.randrange(600),
+                        "timesViewed": rng.randrange(1, 6),
+                        "engagements": [
+                            {
+                                "type": rng.choice(ENGAGEMENT_TYPES),
+                                "createdAt": iso(at - timedelta(minutes=rng.randrange(10))),
+                            }
+                            for _ in range(rng.randrange(4))
+                        ],
+                    }
+                )
+            return entries
+
+        sections = []
+        for s in range(rng.randrange(1, 4)):
+            steps = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "title": f"Page {s}.{n}",
+                    "isVisibleToExternal": rng.random() < 0.8,
+                    "viewership": viewership(),
+                }
+                for n in range(rng.randrange(4))
+            ]
+            actions = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "title": f"Action {s}.{n}",
+                    "status": rng.choice(ACTION_STATUSES),
+                    "description": rng.choice([None, "Sign it"]),
+                    "internal": rng.random() < 0.2,
+                    "dueDate": rng.choice([None, iso(at + timedelta(days=rng.randrange(30)))]),
+                    "isOverdue": False,
+                    "isVisibleToExternal": rng.random() < 0.9,
+                    "actionType": rng.choice([None, "fill-form", "upload"]),
+                    "assignees": [
+                        {"type": "user", "user": _summary(_person(p, internal=p in INTERNAL))}
+                        for p in rng.sample(INTERNAL + EXTERNAL[:5], rng.randrange(3))
+                    ],
+                    "viewership": viewership(),
+                }
+                for n in range(rng.randrange(3))
+            ]
+            sections.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "title": f"Section {s}",
+                    "isCompleted": rng.random() < 0.3,
+                    "isVisibleToExternal": rng.random() < 0.9,
+                    "steps": steps,
+                    "actions": actions,
+                }
+            )
+        return {
+            "progressPercentage": round(rng.random() * 100, 2),
+            "internalCompany": {"type": "internal", "name": "Seller"},
+            "assignees": assignees,
+            "sections": sections,
+        }
+
+    def touch(self, room_id: str, *, at: datetime | None = None, **fields) -> dict:
+        """Change a room upstream (fields of the record) and bump its updatedAt."""
+        with self._lock:
+            room = self.rooms[room_id]
+            room.update(fields)
+            room["updatedAt"] = iso(at or datetime.now(UTC))
+            return room
 
     def add_room(self, **fields) -> dict:
         now = fields.pop("at", None) or datetime.now(UTC)
@@ -100,22 +234,26 @@ class FakeRoomsPlatform(FakeUpstream):
             return 200, room
 
     def room_analytics(self, room_id: str) -> tuple[int, object]:
+        if self.on_analytics is not None:
+            self.on_analytics(room_id)
         with self._lock:
             room = self.rooms.get(room_id)
             if room is None:
                 return 404, {"message": "room not found"}
-            return 200, self.analytics.get(
+            analytics = self.analytics.get(
                 room_id,
                 {
-                    "title": room["title"],
                     "progressPercentage": 0,
                     "internalCompany": {"type": "internal", "name": "Flowla"},
                     "assignees": [],
                     "sections": [],
                 },
             )
+            return 200, {"title": room["title"], **analytics}
 
     def route(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
+        if self.delay:
+            time.sleep(self.delay)
         parts = path.strip("/").split("/")
         if parts[:2] != ["api", "v2"]:
             return 404, {"message": "not found"}
@@ -136,3 +274,37 @@ class FakeRoomsPlatform(FakeUpstream):
         if len(rest) == 3 and rest[0] == "rooms" and rest[2] == "analytics" and method == "GET":
             return self.room_analytics(rest[1])
         return 404, {"message": "not found"}
+
+
+def _person(
+    person: tuple[str, str, str],
+    *,
+    internal: bool,
+    owner: bool = False,
+    primary: bool = False,
+    at: datetime | None = None,
+) -> dict:
+    """An analytics assignee as upstream lists it (with job title)."""
+    email, name, title = person
+    if internal:
+        return {
+            "belongsTo": "internal_organization",
+            "email": email,
+            "name": name,
+            "title": title,
+            "isRoomOwner": owner,
+        }
+    return {
+        "belongsTo": "external_organization",
+        "email": email,
+        "name": name,
+        "title": title,
+        "isPrimaryContact": primary,
+        "lastSeen": iso(at) if at else None,
+        "viewCount": 2,
+    }
+
+
+def _summary(person: dict) -> dict:
+    """The person as nested in viewership and action assignees (no job title)."""
+    return {key: value for key, value in person.items() if key != "title"}

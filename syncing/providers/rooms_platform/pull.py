@@ -1,0 +1,156 @@
+"""The rooms stream: rooms page by page (``updatedAt`` ascending), each room's analytics, written
+into the rooms app's tables with set-based upserts.
+
+Per page: one query finds the page's rooms by upstream id; a room whose digest (record +
+analytics) equals the stored ``Room.upstream_hash`` is counted unchanged and not touched. The
+changed rooms are written in one transaction with a fixed number of queries, whatever the
+number of rooms, sections, viewers or engagements (``rooms_write``).
+
+Incremental runs read rooms whose ``updatedAt`` is at or after the cursor minus ``LOOKBACK``.
+The list has no filter, so every page is read (older rooms are skipped without their
+analytics); reading to the end also shows rooms updated during the run, which re-appear there.
+Such a move shifts later rooms one place towards the start, past a page already read, so the
+cursor then stays at the moved room's old ``updatedAt`` and the next run reads that stretch
+again. The cursor never passes the run's start. A full refresh ignores the cursor and archives
+the upstream rooms it did not see, after asking for each one by id (a room missed through such
+a shift is found that way and written, not archived).
+
+Pulled writes never go through rooms.services (whose writes enqueue outbox pushes): a pulled
+room must not be pushed back upstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from config.formats import iso_utc
+from syncing.errors import NotFoundError, RecordError
+from syncing.providers.rooms_platform import schemas
+from syncing.providers.rooms_platform.client import RoomsPlatformClient
+from syncing.providers.rooms_platform.mapping import PulledRoom, room_parse
+from syncing.providers.rooms_platform.writes import (
+    room_statuses_write,
+    rooms_archive,
+    rooms_write,
+    upstream_room_ids,
+)
+from syncing.runs import RunRecorder
+from syncing.validation import validate_record, validate_records
+
+# Rows committed upstream a little after a later updatedAt was already listed (clock skew,
+# long transactions) are still read by the next incremental run.
+LOOKBACK = timedelta(minutes=5)
+# Part of every room's digest: bump it when the mapping changes so the next run rewrites all.
+MAPPING_VERSION = 1
+
+
+def rooms_pull(run: RunRecorder) -> None:
+    client: RoomsPlatformClient = run.client()  # type: ignore[assignment]
+    workspace = run.connection.workspace
+    try:
+        room_statuses_write(workspace=workspace, statuses=client.statuses())
+    except RecordError as error:  # rooms then name statuses by upstream id only
+        run.record_failure(error)
+    since = None if run.run.full_refresh else _cursor_time(run.run.cursor_before)
+    reading = _Reading(since=since - LOOKBACK if since else None)
+    for page in client.room_pages():
+        _pull_rooms(run, client, workspace, reading.take(run, page))
+        run.checkpoint()
+    if run.run.full_refresh:
+        _archive_vanished(run, client, workspace, reading.seen)
+    run.cursor_after = reading.cursor_after(started=run.run.started_at, before=since)
+
+
+class _Reading:
+    """What the run has read so far: each room's first updatedAt, the newest updatedAt, and
+    the oldest updatedAt a room had before it moved to the end of the list during the run."""
+
+    def __init__(self, since: datetime | None):
+        self.since = since
+        self.seen: dict[str, datetime] = {}
+        self.newest: datetime | None = None
+        self.moved_from: datetime | None = None
+
+    def take(self, run: RunRecorder, page: list) -> list[tuple[dict, dict]]:
+        """The page's valid records to pull, each with its raw JSON (malformed ones recorded,
+        older ones skipped)."""
+        wanted: dict[str, tuple[dict, dict]] = {}
+        for raw, record in zip(page, validate_records(schemas.Room, page), strict=True):
+            if isinstance(record, RecordError):
+                run.record_failure(record)
+                if record.upstream_id:
+                    self.seen.setdefault(record.upstream_id, timezone.now())
+                continue
+            updated = record["updatedAt"]
+            first = self.seen.setdefault(record["id"], updated)
+            if first != updated:
+                self.moved_from = min(first, self.moved_from or first)
+            if self.since is not None and updated < self.since:
+                continue
+            self.newest = max(updated, self.newest or updated)
+            wanted[record["id"]] = (record, raw)
+        return list(wanted.values())
+
+    def cursor_after(self, *, started: datetime, before: datetime | None) -> dict | None:
+        """The newest updatedAt read (never behind the cursor before, never past the run's
+        start), or where a room moved from if that is earlier."""
+        newest = max((moment for moment in (self.newest, before) if moment), default=None)
+        if newest is None:
+            return None
+        return {"updatedAt": iso_utc(min(newest, started, self.moved_from or newest))}
+
+
+def _cursor_time(cursor) -> datetime | None:
+    if isinstance(cursor, dict) and isinstance(cursor.get("updatedAt"), str):
+        return parse_datetime(cursor["updatedAt"])
+    return None
+
+
+def _pull_rooms(
+    run: RunRecorder, client: RoomsPlatformClient, workspace, records: list[tuple[dict, dict]]
+) -> None:
+    """Fetch the analytics of each record and write the page."""
+    pulled: list[PulledRoom] = []
+    for record, raw in records:
+        try:
+            raw_analytics = client.get_json(f"/api/v2/rooms/{record['id']}/analytics")
+            analytics = validate_record(schemas.RoomAnalytics, raw_analytics, id_field="title")
+            digest = _digest(raw, raw_analytics)
+            pulled.append(room_parse(record, analytics, digest=digest))
+        except NotFoundError:
+            continue  # deleted upstream since it was listed; a full refresh archives it
+        except RecordError as error:
+            error.upstream_id = record["id"]
+            run.record_failure(error)
+    if pulled:
+        run.count(**rooms_write(workspace=workspace, rooms=pulled))
+
+
+def _digest(raw_record: dict, raw_analytics) -> str:
+    """Of the upstream's own JSON, so any change upstream (even in a field not stored) makes
+    the room be written again."""
+    payload = json.dumps([MAPPING_VERSION, raw_record, raw_analytics], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _archive_vanished(
+    run: RunRecorder, client: RoomsPlatformClient, workspace, seen: Iterable[str]
+) -> None:
+    """Archive the workspace's upstream rooms the listing did not show, each confirmed gone by
+    a 404 on ``GET /rooms/{id}``; one still there was missed by a shifting list: pull it."""
+    gone, alive = [], []
+    for upstream_id in sorted(upstream_room_ids(workspace=workspace) - set(seen)):
+        try:
+            alive.append(client.get_json(f"/api/v2/rooms/{upstream_id}"))
+        except NotFoundError:
+            gone.append(upstream_id)
+    if alive:
+        _pull_rooms(run, client, workspace, _Reading(since=None).take(run, alive))
+    rooms_archive(workspace=workspace, upstream_ids=gone)
+    run.checkpoint()
