@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.errors import Conflict, NotFound, invalid_field
+from events import push
 from events.models import Event, Operator, Registrant, Session, SessionOperator
 from events.timing import AccessStatus, access_status
 from rooms.services import contact_get_or_create
@@ -69,7 +70,8 @@ def event_create(
 
     The creator and every operator must be operators of ``workspace`` (400 naming
     ``creatorID`` or ``operators.<n>.id``); the wall-clock start must exist in ``timezone``
-    (the caller validated it with ``events.timing.local_start``)."""
+    (the caller validated it with ``events.timing.local_start``). With a webinar-platform
+    connection, its upstream creation is enqueued in the same transaction (``events.push``)."""
     known = _workspace_operators(
         workspace, [creator_id, *(assignment.operator_id for assignment in operators)]
     )
@@ -107,6 +109,7 @@ def event_create(
         )
         for assignment in operators
     )
+    push.event_push_create(session=session)
     return session
 
 
@@ -123,7 +126,7 @@ def registrant_register(
 
     The same email again (any case) returns the existing registration unchanged. A new
     registration for a session whose access is closed is refused unless it offers on-demand
-    replays."""
+    replays. A new registration is pushed upstream (``events.push``) in the same transaction."""
     session = (
         Session.objects.select_related("event__workspace")
         .filter(token=session_token, published=True)
@@ -147,6 +150,7 @@ def registrant_register(
     try:
         with transaction.atomic():
             registrant.save()
+            push.registrant_push_create(registrant=registrant)
     except IntegrityError:
         # A concurrent request registered the same email between our read and our insert.
         return Registration(registrant=session.registrants.get(email__iexact=email), created=False)
