@@ -300,3 +300,28 @@ def test_the_number_of_queries_does_not_grow_with_the_rooms_of_a_page(
     # Two more pages cost no more than a whole one-page run, and far less than a query a room.
     assert three_pages - one_page <= 2 * one_page
     assert three_pages < 300 / 2
+
+
+def test_a_full_refresh_does_not_archive_a_room_a_shifting_list_hid(
+    rooms_connection, rooms_fake, workspace
+):
+    start = datetime.now(UTC) - timedelta(days=1)
+    rooms = [
+        rooms_fake.add_room(title=f"Room {n}", at=start + timedelta(minutes=n)) for n in range(105)
+    ]
+    pull(rooms_connection, full_refresh=True)
+
+    def update_the_first_room_once(room_id: str) -> None:
+        if room_id == rooms[0]["id"] and rooms[0]["title"] == "Room 0":
+            rooms_fake.touch(room_id, title="Updated during the run")
+
+    # As above: room 100 slips onto page 1 after page 1 was read, so the listing never shows it.
+    rooms_fake.on_analytics = update_the_first_room_once
+    rooms_fake.requests.clear()
+    run = pull(rooms_connection, full_refresh=True)
+
+    # Asked for by id before archiving, found, and read like the others.
+    assert rooms_fake.count("GET", f"/api/v2/rooms/{rooms[100]['id']}") == 2  # record, analytics
+    assert not Room.objects.filter(archived=True).exists()
+    # Room 0 was read twice (its new analytics on page 1, its new record at the end).
+    assert counts(run) == (0, 2, 104, 0)
