@@ -12,6 +12,7 @@ from rooms.services import room_create
 from syncing.models import Connection, OutboxMessage
 from syncing.outbox import outbox_handler_get, outbox_handler_register, outbox_message_deliver
 from syncing.services import connection_create
+from tests.conftest import wait_until
 from tests.rooms.factories import (
     LabelFactory,
     RoomFactory,
@@ -200,6 +201,21 @@ def test_duplicates_and_rooms_from_templates_are_pushed(cast, pushed):
     ]
 
 
+def test_the_admin_room_actions_are_pushed(staff_client, cast, pushed):
+    template = RoomFactory(workspace=cast.workspace, title="Playbook", is_template=True)
+    room = RoomFactory(workspace=cast.workspace, title="Source")
+
+    for action, selected in (("duplicate_rooms", room), ("create_from_templates", template)):
+        data = {"action": action, "_selected_action": [selected.pk]}
+        assert staff_client.post(ADMIN_ROOMS, data).status_code == 302
+
+    copies = Room.objects.exclude(pk__in=[template.pk, room.pk]).order_by("title")
+    assert [copy.title for copy in copies] == ["Copy of Source", "Playbook"]
+    assert sorted((m.kind, m.object_id) for m in messages()) == sorted(
+        (CREATE, str(copy.pk)) for copy in copies
+    )
+
+
 def test_related_rows_are_sent_by_their_upstream_ids(cast, pushed, rooms_fake):
     status = RoomStatusFactory(workspace=cast.workspace, upstream_id="st-won")
     local_label = LabelFactory(workspace=cast.workspace)
@@ -384,3 +400,26 @@ def test_200_creations_through_faults_make_exactly_200_rooms(rooms_connection, r
     )
     assert local_by_title == upstream_by_title
     assert Room.objects.filter(workspace=workspace).count() == 200
+
+
+# --- a real worker ------------------------------------------------------------------------------
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_delivers_a_room_created_through_the_api(
+    celery_worker_process, cast, pushed, rooms_fake
+):
+    response = cast.owner.client().post(ROOMS, {"title": "Worker-made"}, format="json")
+    assert response.status_code == 201
+    room = Room.objects.get(pk=response.json()["id"])
+
+    # Nothing but the task sent on commit and the worker process delivers it.
+    wait_until(lambda: Room.objects.filter(pk=room.pk).exclude(upstream_id="").exists(), timeout=90)
+
+    assert celery_worker_process.poll() is None, "the worker died"
+    (upstream,) = rooms_fake.rooms.values()
+    room.refresh_from_db()
+    assert (upstream["title"], upstream["id"]) == ("Worker-made", room.upstream_id)
+    (message,) = messages()
+    assert (message.status, message.attempts) == (OutboxMessage.Status.SENT, 1)
