@@ -2,17 +2,33 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from syncing.models import Connection, OutboxMessage, SyncRun
 from syncing.outbox import outbox_message_retry
-from syncing.services import connection_set_credentials, connection_test
+from syncing.schedules import (
+    connection_schedules_ensure,
+    connection_schedules_follow_enabled,
+    connection_stream_overview,
+)
+from syncing.services import (
+    connection_delete,
+    connection_merge_credentials,
+    connection_set_credentials,
+    connection_test,
+)
+from syncing.streams import stream_queue, streams_of
 from workspaces.admin_scoping import EDITOR_ROLES, WorkspaceScopedAdmin
 
 
 class ConnectionForm(forms.ModelForm):
-    # Never rendered back: the page shows only whether a key is stored.
+    # Secrets are write-only: the page shows only the names of what is stored.
     api_key = forms.CharField(
         label="API key / secret",
         required=False,
@@ -20,21 +36,54 @@ class ConnectionForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored encrypted. Leave blank to keep the stored key.",
     )
+    other_credentials = forms.JSONField(
+        label="Other credentials",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text='A JSON object merged into the stored credentials, e.g. {"client_id": "…", '
+        '"client_secret": "…", "refresh_token": "…", "app_secret": "…"}; a null value removes '
+        "that key. Stored encrypted, never shown again.",
+    )
 
     class Meta:
         model = Connection
-        fields = ["workspace", "provider", "name", "base_url", "api_key", "enabled", "options"]
+        fields = [
+            "workspace",
+            "provider",
+            "name",
+            "base_url",
+            "api_key",
+            "other_credentials",
+            "enabled",
+            "default_owner",
+            "options",
+        ]
+
+    def clean_other_credentials(self):
+        value = self.cleaned_data.get("other_credentials")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(item, str | type(None)) for item in value.values()
+        ):
+            raise forms.ValidationError("Give a JSON object of text values (or null to remove).")
+        return value
 
     def clean(self):
         cleaned = super().clean()
-        if not self.instance.has_credentials and not cleaned.get("api_key"):
-            self.add_error("api_key", "A new connection needs its API key.")
+        stored = self.instance.has_credentials
+        if not stored and not cleaned.get("api_key") and not cleaned.get("other_credentials"):
+            self.add_error("api_key", "A new connection needs its API key or other credentials.")
+        owner, workspace = cleaned.get("default_owner"), cleaned.get("workspace")
+        if owner and workspace and not workspace.memberships.filter(user=owner).exists():
+            self.add_error("default_owner", "The default owner must be a member of the workspace.")
         return cleaned
 
 
 @admin.register(Connection)
 class ConnectionAdmin(WorkspaceScopedAdmin):
     form = ConnectionForm
+    change_form_template = "admin/syncing/connection/change_form.html"
     list_display = ["name", "workspace", "provider", "base_url", "enabled", "status"]
     list_filter = ["provider", "status", "enabled", "workspace"]
     search_fields = ["name", "base_url"]
@@ -46,16 +95,32 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = ["test_connection"]
+    actions = ["test_connection", "sync_now", "full_refresh"]
 
     @admin.display(description="Credentials")
     def credentials_stored(self, obj: Connection) -> str:
-        return "stored (encrypted)" if obj.has_credentials else "none"
+        if not obj.has_credentials:
+            return "none"
+        return f"stored (encrypted): {', '.join(sorted(obj.credentials))}"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if form.cleaned_data.get("api_key"):
             connection_set_credentials(connection=obj, api_key=form.cleaned_data["api_key"])
+        if form.cleaned_data.get("other_credentials"):
+            connection_merge_credentials(
+                connection=obj, changes=form.cleaned_data["other_credentials"]
+            )
+        connection_schedules_ensure(connection=obj)
+        if change and "enabled" in form.changed_data:
+            connection_schedules_follow_enabled(connection=obj)
+
+    def delete_model(self, request, obj):
+        connection_delete(connection=obj)
+
+    def delete_queryset(self, request, queryset):
+        for connection in queryset:
+            connection_delete(connection=connection)
 
     @admin.action(description="Test connection (one cheap upstream call)", permissions=["change"])
     def test_connection(self, request, queryset: QuerySet):
@@ -63,6 +128,60 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             result = connection_test(connection=connection)
             level = messages.SUCCESS if result.ok else messages.ERROR
             self.message_user(request, f"{connection.name}: {result.detail}", level)
+
+    def _queue_all_streams(self, request, queryset: QuerySet, *, full_refresh: bool) -> None:
+        for connection in self._scoped(request, queryset, EDITOR_ROLES):
+            streams = list(streams_of(connection.provider))
+            for stream in streams:
+                stream_queue(connection=connection, stream=stream, full_refresh=full_refresh)
+            what = ", ".join(streams) or "no streams"
+            self.message_user(request, f"{connection.name}: queued {what}.")
+
+    @admin.action(description="Sync now (every stream)", permissions=["change"])
+    def sync_now(self, request, queryset: QuerySet):
+        self._queue_all_streams(request, queryset, full_refresh=False)
+
+    @admin.action(
+        description="Full refresh (every stream, ignoring cursors)", permissions=["change"]
+    )
+    def full_refresh(self, request, queryset: QuerySet):
+        self._queue_all_streams(request, queryset, full_refresh=True)
+
+    def get_urls(self):
+        sync = path(
+            "<path:object_id>/sync/",
+            self.admin_site.admin_view(self.sync_stream_view),
+            name="syncing_connection_sync",
+        )
+        return [sync, *super().get_urls()]
+
+    def sync_stream_view(self, request, object_id):
+        """POST stream=<name> [full_refresh=1]: the change page's per-stream buttons."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        connection = self.get_object(request, unquote(object_id))
+        if connection is None:
+            raise Http404
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        stream = request.POST.get("stream", "")
+        full_refresh = request.POST.get("full_refresh") == "1"
+        if stream not in streams_of(connection.provider):
+            self.message_user(
+                request, f"{connection.name} has no stream {stream!r}.", messages.ERROR
+            )
+        else:
+            stream_queue(connection=connection, stream=stream, full_refresh=full_refresh)
+            kind = "Full refresh" if full_refresh else "Sync"
+            self.message_user(request, f"{kind} of {stream} queued.", messages.SUCCESS)
+        return redirect(reverse("admin:syncing_connection_change", args=[connection.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        connection = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {})}
+        if connection is not None:
+            extra_context["sync_streams"] = connection_stream_overview(connection=connection)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(SyncRun)

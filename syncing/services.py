@@ -12,6 +12,7 @@ from syncing.errors import AuthError, RecordError, UpstreamError
 from syncing.http import UpstreamClient
 from syncing.models import Connection
 from syncing.providers import NoClientError, client_for
+from syncing.schedules import connection_schedules_delete, connection_schedules_ensure
 from workspaces.models import Workspace
 
 
@@ -38,13 +39,27 @@ def connection_create(
     )
     connection.credentials = {**(credentials or {}), **({"api_key": api_key} if api_key else {})}
     connection.full_clean()
-    connection.save()
+    with transaction.atomic():
+        connection.save()
+        connection_schedules_ensure(connection=connection)
     return connection
 
 
+def connection_delete(*, connection: Connection) -> None:
+    with transaction.atomic():
+        connection_schedules_delete(connection=connection)
+        connection.delete()
+
+
 def connection_set_credentials(*, connection: Connection, api_key: str) -> None:
-    """Replace the secret; a connection waiting for re-authentication is usable again."""
-    connection.credentials = {**connection.credentials, "api_key": api_key}
+    connection_merge_credentials(connection=connection, changes={"api_key": api_key})
+
+
+def connection_merge_credentials(*, connection: Connection, changes: dict) -> None:
+    """Replace secrets (a None value removes one); a connection waiting for
+    re-authentication is usable again."""
+    merged = {**connection.credentials, **changes}
+    connection.credentials = {name: value for name, value in merged.items() if value is not None}
     fields = ["credentials_encrypted", "updated_at"]
     if connection.status == Connection.Status.NEEDS_REAUTH:
         connection.status = Connection.Status.OK

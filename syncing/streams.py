@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
 
+from django.db import transaction
+
 from syncing.coordination import LockHeld
 from syncing.models import Connection, SyncRun
-from syncing.runs import RunRecorder, sync_run
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,14 @@ def stream_run(
     """Run one stream of the connection now. Returns the finished run, or None when a run of
     the same connection and stream is already under way, the connection is disabled, or a
     scheduled run finds it waiting for new credentials (no point hammering the upstream)."""
+    # Imported here: runs -> services -> schedules -> this module's registry.
+    from syncing.runs import sync_run
+
     pull = stream_get(connection.provider, stream).pull
     if not connection.enabled or (
         trigger == SyncRun.Trigger.SCHEDULE and connection.status == Connection.Status.NEEDS_REAUTH
     ):
         return None
-    recorder: RunRecorder
     try:
         with sync_run(
             connection=connection, stream=stream, trigger=trigger, full_refresh=full_refresh
@@ -76,3 +79,17 @@ def stream_run(
     except LockHeld:
         return None
     return recorder.run
+
+
+def stream_queue(
+    *,
+    connection: Connection,
+    stream: str,
+    full_refresh: bool = False,
+    trigger: str = SyncRun.Trigger.MANUAL,
+) -> None:
+    """Have a worker run the stream once the caller's transaction commits."""
+    from syncing.tasks import run_stream
+
+    stream_get(connection.provider, stream)
+    transaction.on_commit(lambda: run_stream.delay(connection.pk, stream, trigger, full_refresh))

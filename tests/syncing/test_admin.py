@@ -75,7 +75,7 @@ def test_a_new_connection_needs_a_key(client, staff):
         },
     )
 
-    assert "A new connection needs its API key." in response.content.decode()
+    assert "A new connection needs its API key or other credentials." in response.content.decode()
     assert not Connection.objects.filter(name="Keyless").exists()
 
 
