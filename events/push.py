@@ -28,6 +28,11 @@ def _connection(workspace_id: int) -> Connection | None:
     )
 
 
+def _upstream_operator_id(upstream_id: str) -> int | str:
+    # The platform's operator ids are numbers; the pull stores them as text.
+    return int(upstream_id) if upstream_id.isdigit() else upstream_id
+
+
 def event_upstream_body(session: Session) -> dict:
     """POST /api/v1/events for the event of ``session``. The creator and operators are sent
     by their upstream ids: operators known only locally are left out (so is ``creatorID``
@@ -46,7 +51,7 @@ def event_upstream_body(session: Session) -> dict:
         "onDemandReplays": session.on_demand_replays,
         "operators": [
             {
-                "id": int(assignment.operator.upstream_id),
+                "id": _upstream_operator_id(assignment.operator.upstream_id),
                 "role": assignment.role,
                 "micEnabled": assignment.mic_enabled,
                 "camEnabled": assignment.cam_enabled,
@@ -57,7 +62,7 @@ def event_upstream_body(session: Session) -> dict:
         ],
     }
     if event.creator.upstream_id:
-        body["creatorID"] = int(event.creator.upstream_id)
+        body["creatorID"] = _upstream_operator_id(event.creator.upstream_id)
     return body
 
 
@@ -74,12 +79,18 @@ def event_push_create(*, session: Session) -> OutboxMessage | None:
     )
 
 
-def _event_create_enqueued(event: Event) -> bool:
-    return OutboxMessage.objects.filter(
-        content_type=ContentType.objects.get_for_model(Event),
-        object_id=str(event.pk),
-        kind=EVENT_CREATE,
-    ).exists()
+def _created_with_event(session: Session) -> bool:
+    """Whether the session is on its way upstream: its event's create is enqueued and it is
+    the session created with the event (sessions added later, in the admin, are not pushed)."""
+    event = session.event
+    return (
+        OutboxMessage.objects.filter(
+            content_type=ContentType.objects.get_for_model(Event),
+            object_id=str(event.pk),
+            kind=EVENT_CREATE,
+        ).exists()
+        and event.sessions.order_by("pk").values_list("pk", flat=True).first() == session.pk
+    )
 
 
 def registrant_push_create(*, registrant: Registrant) -> OutboxMessage | None:
@@ -90,7 +101,7 @@ def registrant_push_create(*, registrant: Registrant) -> OutboxMessage | None:
         return None
     if session.upstream_id:
         target = registrant
-    elif _event_create_enqueued(session.event):
+    elif _created_with_event(session):
         target = session.event
     else:
         return None

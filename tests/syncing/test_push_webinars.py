@@ -262,6 +262,15 @@ def test_a_registration_of_a_session_never_upstream_is_not_pushed(cast, pushed, 
     assert messages() == []
 
 
+def test_a_registration_of_a_session_added_later_is_not_pushed(cast, pushed, host, anonymous):
+    event_session = create_event(cast, host)
+    added = SessionFactory(event=event_session.event, date=dt.date(2027, 4, 1))
+
+    register(anonymous, added)
+
+    assert [m.kind for m in messages()] == [EVENT_CREATE]
+
+
 # --- tenancy ------------------------------------------------------------------------------------
 
 
