@@ -24,5 +24,6 @@ urlpatterns = [
     path("api/", include("events.api.urls")),
     path("api/", include("syncing.api.urls")),
     path("", include("events.urls")),
+    path("", include("syncing.crm.urls")),
     re_path(r"^api(/.*)?$", api_not_found),
 ]

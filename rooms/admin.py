@@ -7,6 +7,7 @@ from __future__ import annotations
 import nested_admin
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from rooms import selectors, services
@@ -21,6 +22,7 @@ from rooms.models import (
     Section,
     Step,
 )
+from syncing.crm.links import room_deals
 from workspaces.admin_scoping import WorkspaceScopedAdmin, WorkspaceScopedAdminMixin
 
 
@@ -101,14 +103,17 @@ class RoomAdmin(WorkspaceScopedAdminMixin, nested_admin.NestedModelAdmin):
         "is_template",
         "archived",
     ]
-    readonly_fields = ["slug", "created_at", "updated_at", "engagement_summary"]
+    readonly_fields = ["slug", "created_at", "updated_at", "engagement_summary", "crm_deals"]
     fieldsets = [
         (None, {"fields": ["workspace", "title", "description", "is_template", "archived"]}),
         (
             "People and pipeline",
             {"fields": ["owner", "primary_contact", "company", "status", "label"]},
         ),
-        ("CRM links", {"fields": ["hs_deal_id", "sf_opportunity_id", "attio_deal_id"]}),
+        (
+            "CRM links",
+            {"fields": ["hs_deal_id", "sf_opportunity_id", "attio_deal_id", "crm_deals"]},
+        ),
         (
             "Cover and colors",
             {
@@ -161,6 +166,28 @@ class RoomAdmin(WorkspaceScopedAdminMixin, nested_admin.NestedModelAdmin):
         ]
         return format_html(
             "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        )
+
+    @admin.display(description="Linked deals")
+    def crm_deals(self, room: Room) -> str:
+        """The pulled deals the CRM ids name (name, stage, amount, link to the deal's page)."""
+        deals = [] if room._state.adding else room_deals(room)
+        if not deals:
+            return "none pulled"
+        return format_html_join(
+            "",
+            '<p><a href="{}">{}</a> ({}): {}, {} {}</p>',
+            (
+                (
+                    reverse("admin:syncing_crmdeal_change", args=[deal.pk]),
+                    deal,
+                    deal.get_provider_display(),
+                    deal.stage or "no stage",
+                    deal.amount if deal.amount is not None else "no amount",
+                    deal.currency,
+                )
+                for deal in deals
+            ),
         )
 
     def save_model(self, request, obj, form, change):

@@ -20,10 +20,24 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.db.models import CharField, Count, Func, Max, Prefetch, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Count,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rooms.models import Action, ActionAssignee, Engagement, Room, Section, Step, Viewership, Visit
+from syncing.crm.links import DEAL_SUMMARY_KEYS, deal_summary, with_deal_summaries
 from workspaces.models import Workspace
 
 INTERNAL = "internal_organization"
@@ -167,8 +181,9 @@ class _People:
 
 def analytics_rooms(*, workspace: Workspace) -> QuerySet[Room]:
     """The workspace's rooms, each with what ``room_analytics`` reads from it: owner, primary
-    contact, workspace, and the counts of its done and of its not cancelled action items."""
-    return (
+    contact, workspace, the counts of its done and of its not cancelled action items, and the
+    names and stages of its CRM deals."""
+    return with_deal_summaries(
         Room.objects.for_workspace(workspace)
         .select_related("owner", "primary_contact", "workspace")
         .annotate(
@@ -180,6 +195,24 @@ def analytics_rooms(*, workspace: Workspace) -> QuerySet[Room]:
                 filter=~Q(sections__actions__status=Action.Status.CANCELLED),
             ),
         )
+    )
+
+
+def with_progress_counts(rooms: QuerySet[Room]) -> QuerySet[Room]:
+    """Annotate ``done_actions`` and ``counted_actions`` (what ``progress_percentage`` takes)
+    as subqueries, so any room queryset, however else annotated, stays one row per room."""
+    actions = Action.objects.filter(section__room=OuterRef("pk")).order_by().values("section__room")
+
+    def count(queryset: QuerySet) -> Coalesce:
+        return Coalesce(
+            Subquery(queryset.annotate(value=Count("*")).values("value")[:1]),
+            Value(0),
+            output_field=IntegerField(),
+        )
+
+    return rooms.annotate(
+        done_actions=count(actions.filter(status=Action.Status.DONE)),
+        counted_actions=count(actions.exclude(status=Action.Status.CANCELLED)),
     )
 
 
@@ -221,19 +254,22 @@ def room_analytics(*, room: Room, now: datetime | None = None) -> dict:
         )
     assignees.extend(people.visitors)
 
+    deals = {key: deal_summary(room, link) for key, link in DEAL_SUMMARY_KEYS.items()}
     return {
         "title": room.title,
-        "progressPercentage": _progress(room.done_actions, room.counted_actions),
+        "progressPercentage": progress_percentage(room.done_actions, room.counted_actions),
         "internalCompany": {
             "type": "internal",
             "name": workspace.internal_company_name or workspace.name,
         },
         "assignees": [person.detail() for person in _unique_by_email(assignees)],
         "sections": sections,
+        # Only the deals known (see rooms.api.serializers.CrmDealField).
+        **{key: deal for key, deal in deals.items() if deal is not None},
     }
 
 
-def _progress(done: int, counted: int) -> float:
+def progress_percentage(done: int, counted: int) -> float:
     """Done action items over all action items that are not cancelled, as a percentage with
     two decimals (half up); 0 when there are none."""
     if not counted:

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, Lower
+from django.urls import reverse
 
 from rooms.models import Action, Company, Engagement, Label, Room, RoomStatus, Section, Step, Visit
+from syncing.crm.links import with_deal_summaries
 from workspaces.models import Membership, User, Workspace
 
 
@@ -112,9 +115,17 @@ def room_list(
     return with_engagement_totals(rooms).order_by(*ordering)
 
 
+def room_page_url(room_id) -> str:
+    """The room's page in flowsync (its admin page: flowsync serves no buyer-facing page), as
+    an absolute URL on PUBLIC_BASE_URL. Written to CRM deals as the room's URL."""
+    return settings.PUBLIC_BASE_URL + reverse("admin:rooms_room_change", args=[room_id])
+
+
 def room_detail_queryset(*, workspace: Workspace) -> QuerySet:
-    return with_engagement_totals(
-        Room.objects.for_workspace(workspace).select_related("primary_contact")
+    return with_deal_summaries(
+        with_engagement_totals(
+            Room.objects.for_workspace(workspace).select_related("primary_contact")
+        )
     )
 
 

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from config.formats import iso_utc
 from rooms.models import Access, Action, Company, Label, Room, RoomStatus, Section, Step
+from syncing.crm.links import DEAL_SUMMARY_KEYS, deal_summary
 from workspaces.models import Membership, User
 
 MAX_POSITION = 2**31 - 1  # PostgreSQL integer
@@ -208,6 +209,26 @@ class EngagementBreakdownSerializer(serializers.Serializer):
     tasksCompleted = serializers.IntegerField(source="engagement_task_completed")
 
 
+class CrmDealSummarySerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The deal's name in the CRM (may be empty).")
+    stage = serializers.CharField(help_text="The deal's stage id in the CRM (may be empty).")
+
+
+@extend_schema_field(CrmDealSummarySerializer)
+class CrmDealField(serializers.Field):
+    """The deal the room's CRM id names, as last pulled (syncing.crm.links.deal_summary);
+    left out when the room has no such link or the deal was never pulled."""
+
+    def __init__(self, link: str):
+        self.link = link
+        # Output only, yet not read_only: drf-spectacular lists read-only fields as required
+        # in responses, and this one may be left out.
+        super().__init__(source="*", required=False)
+
+    def to_representation(self, room: Room) -> dict | None:
+        return deal_summary(room, self.link)
+
+
 class RoomSerializer(serializers.Serializer):
     """A room as listed: every field of the spec's table."""
 
@@ -238,11 +259,22 @@ class RoomDetailSerializer(RoomSerializer):
     hsDealId = OptionalTextField(source="hs_deal_id")
     sfOpportunityId = OptionalTextField(source="sf_opportunity_id")
     attioDealId = OptionalTextField(source="attio_deal_id")
+    hsDeal = CrmDealField("hs_deal")
+    sfOpportunity = CrmDealField("sf_opportunity")
+    attioDeal = CrmDealField("attio_deal")
     isTemplate = serializers.BooleanField(source="is_template")
     email = serializers.EmailField(
         source="primary_contact.email", allow_null=True, help_text="The primary contact's email."
     )
     slug = serializers.SlugField()
+
+    def to_representation(self, room: Room) -> dict:
+        """The deal keys appear only when known (the room links to a deal flowsync pulled)."""
+        data = super().to_representation(room)
+        for key in DEAL_SUMMARY_KEYS:
+            if data[key] is None:
+                del data[key]
+        return data
 
 
 class RoomPageSerializer(serializers.Serializer):

@@ -1,0 +1,160 @@
+"""Write-back: each linked room's figures written to its deal, only when they changed.
+
+For every room of the workspace linked to a deal of the connection's CRM (not archived, not a
+template): the room's URL, progress, views, unique viewers, engagements and last engagement,
+under the connection's property names. The values' hash is kept per (connection, room) in
+``CrmWriteBack`` once the CRM accepted them, so an unchanged room is not written again and a
+failed item is retried by the next run. Updates are sent in ``client.WRITE_BATCH``es.
+
+A whole write call that fails (auth, quota, an upstream outage after the client's retries) ends
+the run there; what earlier calls wrote stays recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from config.formats import iso_utc
+from rooms.analytics import progress_percentage, with_progress_counts
+from rooms.models import Room
+from rooms.selectors import room_page_url, with_engagement_totals
+from syncing.crm.links import room_deal_field
+from syncing.crm.types import WRITE_BACK_FIELDS, CrmClient, DealUpdate
+from syncing.errors import RecordError
+from syncing.models import Connection, CrmWriteBack
+from syncing.runs import RunRecorder
+
+# Rooms read per query; their changed updates are sent in the client's batches.
+READ_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class _Update:
+    room_id: object
+    deal_id: str
+    properties: dict
+    values_hash: str
+
+
+def write_back_properties(connection: Connection, client: CrmClient) -> dict[str, str]:
+    """Our field -> the upstream property: the client's defaults, overridden by the
+    connection's ``options["write_back_properties"]``; a field mapped to "" is not written."""
+    names = client.WRITE_BACK_PROPERTIES | connection.options.get("write_back_properties", {})
+    return {field: names[field] for field in WRITE_BACK_FIELDS if names.get(field)}
+
+
+def _linked_rooms(connection: Connection) -> QuerySet[Room]:
+    """The rooms to write, one per deal: when several rooms link to one deal, the newest."""
+    field = room_deal_field(connection.provider)
+    rooms = Room.objects.filter(
+        workspace_id=connection.workspace_id, archived=False, is_template=False
+    ).exclude(**{field: ""})
+    newer = rooms.filter(**{field: OuterRef(field)}).filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+    )
+    return with_progress_counts(with_engagement_totals(rooms.exclude(Exists(newer))))
+
+
+def _chunks(connection: Connection) -> Iterator[list[dict]]:
+    field = room_deal_field(connection.provider)
+    rooms = _linked_rooms(connection).order_by("pk")
+    columns = (
+        "pk",
+        field,
+        "total_views",
+        "total_unique_views",
+        "total_engagements",
+        "last_engaged_at",
+        "done_actions",
+        "counted_actions",
+    )
+    last = None
+    while True:
+        page = rooms.filter(pk__gt=last) if last is not None else rooms
+        chunk = list(page.values(*columns)[:READ_CHUNK])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]["pk"]
+
+
+def _update(room: dict, deal_field: str, names: dict[str, str]) -> _Update:
+    values = {
+        "room_url": room_page_url(room["pk"]),
+        "progress_percentage": progress_percentage(room["done_actions"], room["counted_actions"]),
+        "total_views": room["total_views"],
+        "total_unique_views": room["total_unique_views"],
+        "total_engagements": room["total_engagements"],
+        "last_engaged_at": iso_utc(room["last_engaged_at"]),
+    }
+    properties = {names[field]: values[field] for field in names}
+    encoded = json.dumps([room[deal_field], properties], sort_keys=True, separators=(",", ":"))
+    return _Update(
+        room_id=room["pk"],
+        deal_id=room[deal_field],
+        properties=properties,
+        values_hash=hashlib.sha256(encoded.encode()).hexdigest(),
+    )
+
+
+def _write(run: RunRecorder, client: CrmClient, batch: list[_Update]) -> None:
+    """One write call; the hashes of the items the CRM accepted are stored."""
+    failed = client.deals_write([DealUpdate(item.deal_id, item.properties) for item in batch])
+    now = timezone.now()
+    connection = run.connection
+    CrmWriteBack.objects.bulk_create(
+        [
+            CrmWriteBack(
+                workspace_id=connection.workspace_id,
+                connection=connection,
+                room_id=item.room_id,
+                values_hash=item.values_hash,
+                written_at=now,
+            )
+            for item in batch
+            if item.deal_id not in failed
+        ],
+        update_conflicts=True,
+        unique_fields=["connection", "room"],
+        update_fields=["values_hash", "written_at"],
+    )
+    for deal_id, message in failed.items():
+        run.record_failure(RecordError(message, upstream_id=deal_id))
+    run.count(updated=len(batch) - len(failed))
+    run.checkpoint()
+
+
+def crm_write_back(run: RunRecorder) -> None:
+    """The "write_back" stream of every CRM provider. Counts rooms written as updated, rooms
+    whose figures did not change as unchanged, items the CRM refused as failed."""
+    connection = run.connection
+    client = run.client()
+    names = write_back_properties(connection, client)
+    deal_field = room_deal_field(connection.provider)
+    pending: list[_Update] = []
+    for chunk in _chunks(connection):
+        written = dict(
+            CrmWriteBack.objects.filter(
+                connection=connection, room_id__in=[room["pk"] for room in chunk]
+            ).values_list("room_id", "values_hash")
+        )
+        for room in chunk:
+            update = _update(room, deal_field, names)
+            if written.get(update.room_id) == update.values_hash:
+                run.count(unchanged=1)
+            else:
+                pending.append(update)
+        while len(pending) >= client.WRITE_BATCH:
+            _write(run, client, pending[: client.WRITE_BATCH])
+            del pending[: client.WRITE_BATCH]
+    if pending:
+        _write(run, client, pending)
+    else:
+        run.checkpoint()
