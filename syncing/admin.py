@@ -279,3 +279,6 @@ class OutboxMessageAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request, *args):
         return False
+
+
+from syncing.crm import admin as _crm_admin  # noqa: E402, F401  (registers the CRM admin)
