@@ -41,9 +41,15 @@ def _data(body: Any, what: str) -> Any:
     return body["data"]
 
 
+def _id_part(raw: Any, name: str) -> str | None:
+    """``raw["id"][name]`` (records are named by an object of ids), if it is there."""
+    ids = raw.get("id") if isinstance(raw, dict) else None
+    value = ids.get(name) if isinstance(ids, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def record_id_of(raw: Any) -> str | None:
-    record_id = raw.get("id", {}).get("record_id") if isinstance(raw, dict) else None
-    return record_id if isinstance(record_id, str) else None
+    return _id_part(raw, "record_id")
 
 
 class AttioClient(UpstreamClient):
@@ -61,13 +67,15 @@ class AttioClient(UpstreamClient):
     def ping(self) -> str:
         """One cheap call that needs valid credentials (and the deals object enabled)."""
         body = _data(self.get_json(DEALS), f"GET {DEALS}")
-        object_id = body.get("id", {}).get("object_id") if isinstance(body, dict) else None
-        return f"deals object {object_id} readable"
+        return f"deals object {_id_part(body, 'object_id')} readable"
 
     # --- reads ------------------------------------------------------------------------------
 
     def deal_record_pages(self, *, limit: int = PAGE_LIMIT) -> Iterator[list]:
-        """Raw deal records page by page, oldest first, until a short page."""
+        """Raw deal records page by page, oldest first, until a short page; normalise each
+        with ``deal_from_record``. The query is a POST, so the shared layer does not repeat it
+        after a 5xx or a timeout (it would for a GET): such a run fails and the next one
+        reads again."""
         offset = 0
         path = f"{DEALS}/records/query"
         while True:
@@ -85,11 +93,6 @@ class AttioClient(UpstreamClient):
                 return
             offset += limit
 
-    def deal_pages(self, *, limit: int = PAGE_LIMIT) -> Iterator[list[Deal | RecordError]]:
-        """Every deal, normalised, page by page (a malformed record is a RecordError)."""
-        for records in self.deal_record_pages(limit=limit):
-            yield [self.deal_from_record(raw) for raw in records]
-
     def deals_fetch(self, ids: Sequence[str]) -> list[Deal | RecordError]:
         """The named deals as they are now; a deleted one (404) comes back archived."""
         deals: list[Deal | RecordError] = []
@@ -102,6 +105,7 @@ class AttioClient(UpstreamClient):
         return deals
 
     def deal_from_record(self, raw: Any) -> Deal | RecordError:
+        """The deal, or the RecordError naming what is wrong with the record."""
         try:
             record = validate_record(schemas.DealRecord, raw)
         except RecordError as error:
