@@ -1,10 +1,11 @@
 """The rooms stream: rooms page by page (``updatedAt`` ascending), each room's analytics, written
 into the rooms app's tables with set-based upserts.
 
-Per page: one query finds the page's rooms by upstream id; a room whose digest (record +
-analytics) equals the stored ``Room.upstream_hash`` is counted unchanged and not touched. The
-changed rooms are written in one transaction with a fixed number of queries, whatever the
-number of rooms, sections, viewers or engagements (``rooms_write``).
+Per page: one query finds the page's rooms by upstream id; a room whose digest (of the raw
+record and analytics) equals the stored ``Room.upstream_hash`` is counted unchanged and not
+touched (nor is its analytics validated). The changed rooms are written in one transaction with
+a fixed number of queries, whatever the number of rooms, sections, viewers or engagements
+(``writes.rooms_write``).
 
 Incremental runs read rooms whose ``updatedAt`` is at or after the cursor minus ``LOOKBACK``.
 The list has no filter, so every page is read (older rooms are skipped without their
@@ -37,6 +38,7 @@ from syncing.providers.rooms_platform.mapping import PulledRoom, room_parse
 from syncing.providers.rooms_platform.writes import (
     room_statuses_write,
     rooms_archive,
+    rooms_known,
     rooms_write,
     upstream_room_ids,
 )
@@ -115,21 +117,27 @@ def _cursor_time(cursor) -> datetime | None:
 def _pull_rooms(
     run: RunRecorder, client: RoomsPlatformClient, workspace, records: list[tuple[dict, dict]]
 ) -> None:
-    """Fetch the analytics of each record and write the page."""
-    pulled: list[PulledRoom] = []
+    """Fetch each record's analytics; validate and write the rooms whose digest changed."""
+    fetched = []
     for record, raw in records:
         try:
-            raw_analytics = client.get_json(f"/api/v2/rooms/{record['id']}/analytics")
-            analytics = validate_record(schemas.RoomAnalytics, raw_analytics, id_field="title")
-            digest = _digest(raw, raw_analytics)
-            pulled.append(room_parse(record, analytics, digest=digest))
+            analytics = client.get_json(f"/api/v2/rooms/{record['id']}/analytics")
         except NotFoundError:
             continue  # deleted upstream since it was listed; a full refresh archives it
+        fetched.append((record, analytics, _digest(raw, analytics)))
+    known = rooms_known(workspace=workspace, upstream_ids=[record["id"] for record, *_ in fetched])
+    changed: list[PulledRoom] = []
+    for record, analytics, digest in fetched:
+        if known.get(record["id"], {}).get("upstream_hash") == digest:
+            run.count(unchanged=1)
+            continue
+        try:
+            valid = validate_record(schemas.RoomAnalytics, analytics, id_field="title")
+            changed.append(room_parse(record, valid, digest=digest))
         except RecordError as error:
             error.upstream_id = record["id"]
             run.record_failure(error)
-    if pulled:
-        run.count(**rooms_write(workspace=workspace, rooms=pulled))
+    run.count(**rooms_write(workspace=workspace, rooms=changed, known=known))
 
 
 def _digest(raw_record: dict, raw_analytics) -> str:

@@ -1,4 +1,4 @@
-"""The rooms stream's writes: set-based upserts of one page of pulled rooms.
+"""The rooms stream's writes: set-based upserts of one page of changed rooms.
 
 Rows are matched by upstream id (rooms, sections, steps, actions, statuses, labels,
 companies), by lower-cased email (contacts), or by their natural key (room people, action
@@ -78,28 +78,24 @@ ROOM_FIELDS = [
 Viewer = tuple[str, object]
 
 
-def rooms_write(*, workspace: Workspace, rooms: list[PulledRoom]) -> dict[str, int]:
-    """Write one page of pulled rooms; returns the counts created/updated/unchanged."""
-    known = {
-        row["upstream_id"]: row
-        for row in Room.objects.filter(
-            workspace=workspace, upstream_id__in=[room.upstream_id for room in rooms]
-        ).values("id", "upstream_id", "upstream_hash", "archived", "slug")
-    }
-    changed = [
-        room
-        for room in rooms
-        if known.get(room.upstream_id, {}).get("upstream_hash") != room.digest
-    ]
-    created = sum(1 for room in changed if room.upstream_id not in known)
-    if changed:
+def rooms_known(*, workspace: Workspace, upstream_ids: list[str]) -> dict[str, dict]:
+    """The workspace's rooms with these upstream ids: what ``rooms_write`` needs of them."""
+    rows = Room.objects.filter(workspace=workspace, upstream_id__in=upstream_ids).values(
+        "id", "upstream_id", "upstream_hash", "archived", "slug"
+    )
+    return {row["upstream_id"]: row for row in rows}
+
+
+def rooms_write(
+    *, workspace: Workspace, rooms: list[PulledRoom], known: dict[str, dict]
+) -> dict[str, int]:
+    """Write one page of changed rooms (``known``: ``rooms_known`` of the page) in one
+    transaction; returns the counts created and updated."""
+    created = sum(1 for room in rooms if room.upstream_id not in known)
+    if rooms:
         with transaction.atomic():
-            _PageWriter(workspace, changed, known).write()
-    return {
-        "created": created,
-        "updated": len(changed) - created,
-        "unchanged": len(rooms) - len(changed),
-    }
+            _PageWriter(workspace, rooms, known).write()
+    return {"created": created, "updated": len(rooms) - created}
 
 
 def room_statuses_write(*, workspace: Workspace, statuses: list[dict]) -> None:
