@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 
 from events.models import Operator, Registrant, Session
-from syncing.models import OutboxMessage, SyncRun
+from syncing.models import Connection, OutboxMessage, SyncRun
+from syncing.services import connection_create
 from syncing.streams import stream_run
+from tests.factories import WorkspaceFactory
 from tests.syncing import webinar_state
+from tests.syncing.fakes.webinar_platform import FakeWebinarPlatform
 
 pytestmark = pytest.mark.django_db
 
@@ -162,17 +167,20 @@ def test_an_incremental_run_reads_only_what_may_have_changed(platform, webinar_c
 
     second = run(webinar_connection)
 
-    # The operator list, the three period lists, and the live session's registrants; the
-    # past session's report was read after it settled, the upcoming one's counts are equal.
+    # The operator list, the three period lists, the live session's registrants and the
+    # surveys of the live and the upcoming session. The past session's report was read after
+    # it settled; the upcoming session's registrant counts are those stored.
     assert platform.requests == [
         ("GET", "/api/v1/operators"),
         ("GET", "/api/v1/events/sessions"),
         ("GET", "/api/v1/events/sessions"),
         ("GET", "/api/v1/events/sessions"),
         ("GET", f"/api/v1/reports/events/sessions/registrants/{CURRENT}"),
+        ("GET", f"/api/v1/reports/events/sessions/surveys/{CURRENT}"),
+        ("GET", f"/api/v1/reports/events/sessions/surveys/{FUTURE}"),
     ]
     assert (second.created, second.updated, second.failed) == (0, 0, 0)
-    assert second.upstream_calls == 5
+    assert second.upstream_calls == 7
 
 
 def test_an_incremental_run_picks_up_changes(platform, webinar_connection, workspace):
@@ -233,3 +241,95 @@ def test_a_report_whose_lines_failed_is_read_again(platform, webinar_connection,
     assert second.status == SyncRun.Status.SUCCEEDED
     assert Session.objects.get(upstream_id=PAST).report_pulled_at is not None
     assert webinar_state.local(workspace) == webinar_state.expected(platform)
+
+
+def test_malformed_records_are_failures_with_their_ids_and_the_rest_is_stored(
+    platform, webinar_connection, workspace
+):
+    platform.add_operator(id=77, email="not-an-email")
+    platform.add_session(**session_fields(platform, token="tok-nodate"))
+    del platform.sessions["tok-nodate"]["date"]
+    platform.add_session(**session_fields(platform, token="tok-ghost", creator={"id": 999}))
+    platform.add_registrant(FUTURE, email="nope")
+    cy = platform.add_registrant(PAST, email="cy@example.com")
+    nps = platform.surveys[PAST][0]
+    platform.add_survey_response(nps, cy, submittedAt="yesterday")
+    stranger = {"email": "who@example.com", "firstName": "Who", "lastName": ""}
+    platform.add_chat(PAST, sender=stranger, message="hi")
+
+    result = run(webinar_connection, full_refresh=True)
+
+    assert result.status == SyncRun.Status.PARTIAL
+    assert result.failed == result.error_count == 6
+    # CSV rows are named <session>:<body>:<row number, the header being 1>.
+    assert sorted(error["upstreamId"] for error in result.errors) == sorted(
+        [
+            "77",
+            "tok-nodate",
+            "tok-ghost",
+            "nope",
+            f"{PAST}:surveys:{nps['id']}:4",
+            f"{PAST}:attendeeChat:6",
+        ]
+    )
+    state = webinar_state.local(workspace)
+    assert sorted(state["sessions"]) == sorted([PAST, CURRENT, FUTURE])
+    assert (PAST, "cy@example.com") in state["registrants"]
+    assert (FUTURE, "nope") not in state["registrants"]
+    assert len(state["chat"]) == 5
+    assert len(state["responses"]) == 2
+
+
+def test_with_a_fifth_of_requests_failing_the_runs_converge_and_lose_nothing(
+    platform, webinar_connection, workspace
+):
+    platform.fault_rate = 0.2
+    platform.fault_kinds = ("503", "500", "429", "malformed")
+    platform.retry_after = 0
+
+    statuses = []
+    while SyncRun.Status.SUCCEEDED not in statuses and len(statuses) < 20:
+        statuses.append(run(webinar_connection).status)
+    platform.fault_rate = 0.0
+
+    assert statuses[-1] == SyncRun.Status.SUCCEEDED, statuses
+    assert len(platform.faults_served) > 0
+    assert webinar_state.local(workspace) == webinar_state.expected(platform)
+    # Nothing is read twice into two rows: a full refresh finds every row unchanged.
+    check = run(webinar_connection, full_refresh=True)
+    assert (check.created, check.updated, check.failed) == (0, 0, 0)
+
+
+def _sync_queries(registrants: int, page_size: int) -> int:
+    """Queries of a full sync of one upcoming session, in a workspace of its own."""
+    fake = FakeWebinarPlatform().start()
+    try:
+        session = fake.add_session(period="future")
+        for n in range(registrants):
+            fake.add_registrant(session["token"], email=f"p{n}@example.com")
+        connection = connection_create(
+            workspace=WorkspaceFactory(),
+            provider=Connection.Provider.WEBINAR_PLATFORM,
+            name="FLOW",
+            base_url=fake.url,
+            api_key=fake.api_key,
+            options={"requests_per_second": 1000, "burst": 1000},
+        )
+        with CaptureQueriesContext(db_connection) as queries:
+            result = stream_run(
+                connection=connection, stream="webinars", full_refresh=True, page_size=page_size
+            )
+        assert result.created == 3 + registrants  # operator, event, session, registrants
+        return len(queries)
+    finally:
+        fake.stop()
+
+
+def test_registrants_are_written_with_a_constant_number_of_queries_per_page(db):
+    one_page = _sync_queries(10, page_size=10)
+
+    assert _sync_queries(1, page_size=10) == one_page
+    three_pages = _sync_queries(30, page_size=10)
+    assert _sync_queries(12, page_size=4) == three_pages
+    per_page = (three_pages - one_page) / 2
+    assert per_page <= 10
