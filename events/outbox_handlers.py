@@ -22,6 +22,7 @@ from django.db.models import Q
 
 from events.models import Event, Session
 from events.push import EVENT_CREATE, REGISTRANT_CREATE
+from syncing.adoption import upstream_id_claim
 from syncing.errors import PermanentError, RecordError
 from syncing.models import OutboxMessage
 from syncing.outbox import outbox_handler_register
@@ -102,10 +103,14 @@ class EventCreate:
 
     def on_delivered(self, message: OutboxMessage) -> None:
         event_token, session_token = message.upstream_id.split("/", 1)
-        _release_pulled_twin(message.object_id, message.workspace_id, event_token)
-        Event.objects.filter(pk=message.object_id).update(upstream_id=event_token)
+        event_id = message.object_id
+        upstream_id_claim(
+            target=Event.objects.filter(pk=event_id),
+            upstream_id=event_token,
+            release_twin=lambda: _release_pulled_twin(event_id, message.workspace_id, event_token),
+        )
         # An event is created with one session (events.services.event_create).
-        first = Session.objects.filter(event_id=message.object_id).order_by("pk")[:1]
+        first = Session.objects.filter(event_id=event_id).order_by("pk")[:1]
         Session.objects.filter(pk__in=first).update(upstream_id=session_token)
 
 

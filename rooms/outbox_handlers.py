@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from rooms.models import Engagement, Room, Visit
 from rooms.push import CREATE, UPDATE
+from syncing.adoption import upstream_id_claim
 from syncing.errors import PermanentError, RecordError
 from syncing.models import OutboxMessage
 from syncing.outbox import outbox_handler_register
@@ -111,8 +112,13 @@ class RoomCreate:
         return None
 
     def on_delivered(self, message: OutboxMessage) -> None:
-        _release_pulled_twin(message.object_id, message.workspace_id, message.upstream_id)
-        Room.objects.filter(pk=message.object_id).update(upstream_id=message.upstream_id)
+        upstream_id_claim(
+            target=Room.objects.filter(pk=message.object_id),
+            upstream_id=message.upstream_id,
+            release_twin=lambda: _release_pulled_twin(
+                message.object_id, message.workspace_id, message.upstream_id
+            ),
+        )
 
 
 class RoomUpdate:

@@ -12,6 +12,7 @@ from rooms.services import room_create
 from syncing.models import Connection, OutboxMessage
 from syncing.outbox import outbox_handler_get, outbox_handler_register, outbox_message_deliver
 from syncing.services import connection_create
+from tests.concurrency import insert_committed_while_waited_for
 from tests.conftest import wait_until
 from tests.rooms.factories import (
     LabelFactory,
@@ -326,6 +327,25 @@ def test_a_lost_create_adopts_the_room_a_pull_already_stored(cast, pushed, rooms
     room.refresh_from_db()
     assert room.upstream_id == upstream["id"]
     assert not Room.objects.filter(pk=twin.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twin_a_pull_commits_while_the_id_is_stored_is_released(cast, pushed, rooms_fake):
+    room = room_create(workspace=cast.workspace, title="Raced")
+    (message,) = messages()
+    rooms_fake.inject("lost", method="POST")
+    assert outbox_message_deliver(message_id=message.pk) == "pending"
+    (upstream,) = rooms_fake.rooms.values()
+
+    def pull_stores_the_twin():
+        RoomFactory(workspace=cast.workspace, title="Raced", upstream_id=upstream["id"])
+
+    with insert_committed_while_waited_for(pull_stores_the_twin):
+        assert outbox_message_deliver(message_id=message.pk) == "sent"
+
+    room.refresh_from_db()
+    assert room.upstream_id == upstream["id"]
+    assert list(Room.objects.filter(workspace=cast.workspace)) == [room]
 
 
 def test_a_pulled_twin_with_local_activity_is_kept_without_the_upstream_id(

@@ -12,7 +12,8 @@ from events.push import EVENT_CREATE, REGISTRANT_CREATE
 from syncing.models import Connection, OutboxMessage
 from syncing.outbox import outbox_message_deliver
 from syncing.services import connection_create
-from tests.events.factories import OperatorFactory, RegistrantFactory, SessionFactory
+from tests.concurrency import insert_committed_while_waited_for
+from tests.events.factories import EventFactory, OperatorFactory, RegistrantFactory, SessionFactory
 from tests.syncing.fakes.webinar_platform import FakeWebinarPlatform
 from tests.syncing.test_outbox import deliver_until_settled
 
@@ -188,6 +189,30 @@ def test_a_lost_event_create_adopts_the_event_a_pull_already_stored(
     session.refresh_from_db()
     assert session.upstream_id == upstream["token"]
     assert len(webinar_fake.sessions) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twin_a_pull_commits_while_the_tokens_are_stored_is_released(
+    cast, pushed, webinar_fake, host
+):
+    session = create_event(cast, host)
+    (message,) = messages()
+    webinar_fake.inject("lost", method="POST")
+    assert outbox_message_deliver(message_id=message.pk) == "pending"
+    (upstream,) = webinar_fake.sessions.values()
+
+    def pull_stores_the_twin():
+        twin = EventFactory(
+            workspace=cast.workspace, creator=host, upstream_id=upstream["eventToken"]
+        )
+        SessionFactory(event=twin, upstream_id=upstream["token"])
+
+    with insert_committed_while_waited_for(pull_stores_the_twin):
+        assert outbox_message_deliver(message_id=message.pk) == "sent"
+
+    session.refresh_from_db()
+    assert session.upstream_id == upstream["token"]
+    assert list(Event.objects.filter(workspace=cast.workspace)) == [session.event]
 
 
 # --- registrations ------------------------------------------------------------------------------
