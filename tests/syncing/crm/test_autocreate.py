@@ -10,7 +10,7 @@ from rooms.models import Room, RoomContact, RoomMember, Section, Step
 from syncing.crm.autocreate import deals_autocreate_rooms
 from syncing.crm.deals import deals_store
 from syncing.crm.types import Deal
-from syncing.models import CrmDeal, DealRoom, DealRoomRule
+from syncing.models import CrmDeal, DealRoom, DealRoomRule, OutboxMessage
 from tests.concurrency import insert_committed_while_waited_for
 from tests.factories import UserFactory
 from tests.rooms.factories import RoomFactory
@@ -220,3 +220,15 @@ def test_a_creator_that_loses_the_race_creates_nothing(crm_connection, rule, tem
 
     assert created == []
     assert list(Room.objects.filter(is_template=False).values_list("pk", flat=True)) == [winner]
+
+
+def test_an_auto_created_room_is_pushed_like_any_new_room(store_run, rule, rooms_connection):
+    """With a rooms-platform connection, the room's upstream creation is in the outbox,
+    committed with the room, carrying the deal's title and link."""
+    store(store_run, deal())
+
+    room = Room.objects.get(is_template=False)
+    message = OutboxMessage.objects.get(object_id=str(room.pk))
+    assert message.connection == rooms_connection
+    assert message.payload["title"] == "Acme expansion"
+    assert message.payload["hsDealId"] == "501"
