@@ -21,7 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from events.models import Event, Session
-from events.push import EVENT_CREATE, REGISTRANT_CREATE
+from events.push import EVENT_CREATE, REGISTRANT_CREATE, event_create_enqueued
 from syncing.adoption import upstream_id_claim
 from syncing.errors import PermanentError, RecordError
 from syncing.models import OutboxMessage
@@ -49,29 +49,24 @@ def _matches(message: OutboxMessage, session: dict) -> bool:
     )
 
 
-def _event_content_type() -> ContentType:
-    return ContentType.objects.get_for_model(Event)
-
-
 def _release_pulled_twin(event_id, workspace_id: int, event_token: str) -> None:
     """A pull that ran between the upstream create and now stored the new upstream event as
     a second local event (a twin). The event created locally takes the tokens: the twin is
     deleted (the next pull brings its upstream content to the adopting event), or, when
     something was pushed from it (outbox messages about it or its registrants), kept without
     its upstream tokens. An event with a create message of its own is no twin: the unique
-    upstream id then refuses the adoption."""
+    upstream id then refuses the adoption (see ``rooms.outbox_handlers`` for that race)."""
     twin = (
         Event.objects.filter(workspace_id=workspace_id, upstream_id=event_token)
         .exclude(pk=event_id)
         .first()
     )
-    if twin is None:
-        return
-    about_twin = Q(content_type=_event_content_type(), object_id=str(twin.pk))
-    if OutboxMessage.objects.filter(about_twin, kind=EVENT_CREATE).exists():
+    if twin is None or event_create_enqueued(twin.pk):
         return
     sessions = list(twin.sessions.values_list("pk", flat=True))
-    pushed_from = about_twin | Q(kind=REGISTRANT_CREATE, payload__session__in=sessions)
+    pushed_from = Q(
+        content_type=ContentType.objects.get_for_model(Event), object_id=str(twin.pk)
+    ) | Q(kind=REGISTRANT_CREATE, payload__session__in=sessions)
     if OutboxMessage.objects.filter(pushed_from).exists():
         Session.objects.filter(event=twin).update(upstream_id="")
         Event.objects.filter(pk=twin.pk).update(upstream_id="")

@@ -79,18 +79,20 @@ def event_push_create(*, session: Session) -> OutboxMessage | None:
     )
 
 
+def event_create_enqueued(event_id) -> bool:
+    """Whether the event was created locally and pushed (its create message, in any state)."""
+    return OutboxMessage.objects.filter(
+        content_type=ContentType.objects.get_for_model(Event),
+        object_id=str(event_id),
+        kind=EVENT_CREATE,
+    ).exists()
+
+
 def _created_with_event(session: Session) -> bool:
     """Whether the session is on its way upstream: its event's create is enqueued and it is
     the session created with the event (sessions added later, in the admin, are not pushed)."""
-    event = session.event
-    return (
-        OutboxMessage.objects.filter(
-            content_type=ContentType.objects.get_for_model(Event),
-            object_id=str(event.pk),
-            kind=EVENT_CREATE,
-        ).exists()
-        and event.sessions.order_by("pk").values_list("pk", flat=True).first() == session.pk
-    )
+    first = session.event.sessions.order_by("pk").values_list("pk", flat=True).first()
+    return first == session.pk and event_create_enqueued(session.event_id)
 
 
 def registrant_push_create(*, registrant: Registrant) -> OutboxMessage | None:

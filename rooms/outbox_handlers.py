@@ -7,7 +7,8 @@ earlier than the message (less a clock skew), (2) has every value the create sen
 (3) no other create message of this connection has already claimed. Identical bodies sent
 around the same time are interchangeable, so adopting either is correct; the room's unique
 upstream id settles the one race left (two identical creates adopting the same room at the
-same instant: the second is refused and found again on a later attempt).
+same instant): the second one's delivery is refused, the sweeper puts it back after
+SYNC_OUTBOX_SENDING_TIMEOUT, and its next look-up skips the room the first one claimed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 
 from rooms.models import Engagement, Room, Visit
-from rooms.push import CREATE, UPDATE
+from rooms.push import CREATE, UPDATE, room_create_enqueued
 from syncing.adoption import upstream_id_claim
 from syncing.errors import PermanentError, RecordError
 from syncing.models import OutboxMessage
@@ -72,14 +73,7 @@ def _release_pulled_twin(room_id, workspace_id: int, upstream_id: str) -> None:
         .exclude(pk=room_id)
         .first()
     )
-    if (
-        twin is None
-        or OutboxMessage.objects.filter(
-            kind=CREATE,
-            content_type=ContentType.objects.get_for_model(Room),
-            object_id=str(twin.pk),
-        ).exists()
-    ):
+    if twin is None or room_create_enqueued(twin.pk):
         return
     if _has_local_data(twin.pk):
         Room.objects.filter(pk=twin.pk).update(upstream_id="", archived=True)

@@ -56,9 +56,10 @@ def room_upstream_body(room: Room) -> dict[str, Any]:
     return body
 
 
-def _has_create_message(room: Room) -> bool:
+def room_create_enqueued(room_id) -> bool:
+    """Whether the room was created locally and pushed (its create message, in any state)."""
     return OutboxMessage.objects.filter(
-        content_type=ContentType.objects.get_for_model(Room), object_id=str(room.pk), kind=CREATE
+        content_type=ContentType.objects.get_for_model(Room), object_id=str(room_id), kind=CREATE
     ).exists()
 
 
@@ -95,6 +96,6 @@ def room_push_update(*, room: Room, before: dict[str, Any] | None) -> OutboxMess
         return None
     after = room_upstream_body(room)
     changes = {key: value for key, value in after.items() if before.get(key, ...) != value}
-    if not changes or not (room.upstream_id or _has_create_message(room)):
+    if not changes or not (room.upstream_id or room_create_enqueued(room.pk)):
         return None
     return outbox_enqueue(connection=connection, kind=UPDATE, payload=changes, target=room)

@@ -191,6 +191,30 @@ def test_a_lost_event_create_adopts_the_event_a_pull_already_stored(
     assert len(webinar_fake.sessions) == 1
 
 
+def test_a_pulled_twin_with_a_pushed_registration_is_kept_without_its_tokens(
+    cast, pushed, webinar_fake, host, anonymous
+):
+    session = create_event(cast, host)
+    (message,) = messages()
+    webinar_fake.inject("lost", method="POST")
+    outbox_message_deliver(message_id=message.pk)
+    (upstream,) = webinar_fake.sessions.values()
+    twin = SessionFactory(
+        workspace=cast.workspace, upstream_id=upstream["token"], date=dt.date(2027, 3, 10)
+    )
+    Event.objects.filter(pk=twin.event_id).update(upstream_id=upstream["eventToken"])
+    register(anonymous, twin)  # someone registered on the pulled twin meanwhile
+
+    assert outbox_message_deliver(message_id=message.pk) == "sent"
+
+    twin.refresh_from_db()
+    twin.event.refresh_from_db()
+    assert (twin.upstream_id, twin.event.upstream_id) == ("", "")
+    assert twin.registrants.count() == 1
+    session.refresh_from_db()
+    assert session.upstream_id == upstream["token"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_twin_a_pull_commits_while_the_tokens_are_stored_is_released(
     cast, pushed, webinar_fake, host
