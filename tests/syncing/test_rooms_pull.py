@@ -223,6 +223,34 @@ def test_with_a_fifth_of_requests_failing_the_sync_converges_and_loses_nothing(
     assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]
 
 
+def test_a_page_that_keeps_failing_fails_the_run_and_the_next_run_goes_on(
+    rooms_connection, rooms_fake, workspace, members
+):
+    rooms = rooms_fake.populate(130)
+
+    def fail_the_next_list_page(room_id: str) -> None:
+        if room_id == rooms[99]["id"]:  # the last room of page 1
+            # The first try and the three retries of the tests' HTTP settings.
+            rooms_fake.inject("503", times=4, method="GET", path="/api/v2/rooms")
+
+    rooms_fake.on_analytics = fail_the_next_list_page
+    failed = pull(rooms_connection)
+
+    assert failed.status == SyncRun.Status.FAILED
+    assert "HTTP 503" in failed.errors[-1]["message"]
+    assert failed.cursor_after is None
+    assert Room.objects.count() == failed.created == 100  # page 1 is kept
+    rooms_connection.refresh_from_db()
+    assert rooms_connection.status == "failing"
+
+    rooms_fake.on_analytics = None
+    again = pull(rooms_connection)
+
+    assert again.status == SyncRun.Status.SUCCEEDED
+    assert counts(again) == (30, 0, 100, 0)
+    assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]
+
+
 def test_a_full_refresh_archives_rooms_gone_upstream(rooms_connection, rooms_fake, workspace):
     rooms = [rooms_fake.add_room(title=f"Room {n}") for n in range(4)]
     local = Room.objects.create(workspace=workspace, title="Made here", slug="made-here")
