@@ -14,7 +14,14 @@ from config.celery import app as celery_app
 from rooms.models import Room
 from syncing import errors
 from syncing.crm.types import WRITE_BACK_FIELDS, Deal, DealUpdate, WebhookRejected
-from syncing.models import Connection, CrmDeal, SyncRun, WebhookDelivery
+from syncing.models import (
+    Connection,
+    CrmDeal,
+    DealRoom,
+    DealRoomRule,
+    SyncRun,
+    WebhookDelivery,
+)
 from syncing.providers.attio import webhooks
 from syncing.providers.attio.client import PAGE_LIMIT
 from syncing.services import connection_client, connection_create
@@ -144,6 +151,19 @@ def test_a_rate_limit_with_an_http_date_retry_after_is_waited_out(attio_connecti
     assert attio_fake.count("POST", QUERY) == 2
 
 
+def test_the_http_date_retry_after_is_read_as_a_wait(attio_connection, attio_fake, settings):
+    settings.SYNC_HTTP_RETRIES = 0
+    attio_fake.retry_after = 30
+    attio_fake.inject("429-date", path=QUERY)
+
+    with pytest.raises(errors.RateLimitedError) as raised:
+        list(connection_client(attio_connection).deal_record_pages())
+
+    # The date has whole seconds: 30 s ahead, less what passed since it was written (a
+    # loaded machine may take a few).
+    assert 20 <= raised.value.retry_after <= 30
+
+
 def test_write_back_patches_each_deal_and_reports_the_missing_one(attio_connection, attio_fake):
     first = attio_fake.add_deal(name="First")
     second = attio_fake.add_deal(name="Second")
@@ -264,18 +284,6 @@ def test_without_a_webhook_secret_every_delivery_is_rejected(workspace, attio_fa
 
     with pytest.raises(WebhookRejected):
         webhooks.verify(connection, webhook_request(body, {"Attio-Signature": signature}))
-
-
-def test_the_http_date_retry_after_is_read_as_a_wait(attio_connection, attio_fake, settings):
-    settings.SYNC_HTTP_RETRIES = 0
-    attio_fake.retry_after = 30
-    attio_fake.inject("429-date", path=QUERY)
-
-    with pytest.raises(errors.RateLimitedError) as raised:
-        list(connection_client(attio_connection).deal_record_pages())
-
-    # The date has whole seconds: 30 s ahead, less what passed since it was written.
-    assert 28 <= raised.value.retry_after <= 30
 
 
 # --- streams --------------------------------------------------------------------------------
@@ -549,6 +557,30 @@ def test_an_unsigned_or_forged_webhook_is_refused_and_recorded_nowhere(
     assert not WebhookDelivery.objects.exists()
     assert not SyncRun.objects.exists()
     assert attio_fake.requests == []
+
+
+def test_a_deal_moved_into_a_rule_stage_gets_one_room_from_its_attio_values(
+    client, attio_connection, attio_fake, tasks_run_inline, workspace, template, member
+):
+    """Stage title, owner email and first contact as auto-create reads them; the webhook's
+    sync and the next scheduled reconciliation make one room between them."""
+    DealRoomRule.objects.create(
+        workspace=workspace, connection=attio_connection, stage="Won 🎉", template=template
+    )
+    owner = attio_fake.add_member(member.email.upper())
+    buyer = attio_fake.add_person("buyer@acme.example")
+    deal_id = attio_fake.add_deal(name="Acme expansion", owner=owner, people=(buyer,))
+    pull(attio_connection)
+    assert not Room.objects.filter(is_template=False).exists()
+    attio_fake.set_stage(deal_id, "Won 🎉")
+
+    deliver(client, attio_connection, [("record.updated", deal_id)])
+    pull(attio_connection)
+
+    room = Room.objects.get(is_template=False)
+    assert (room.title, room.attio_deal_id, room.owner) == ("Acme expansion", deal_id, member)
+    assert room.primary_contact.email == "buyer@acme.example"
+    assert DealRoom.objects.get().room == room
 
 
 # --- write-back -----------------------------------------------------------------------------
