@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from syncing.crm.deals import deals_store
+from syncing.crm.writeback import crm_write_back
 from syncing.runs import RunRecorder
 from syncing.streams import Stream
 
@@ -29,4 +30,6 @@ def deals_pull(run: RunRecorder, *, ids: Sequence[str] | None = None) -> None:
 
 STREAMS = {
     "deals": Stream(pull=deals_pull, every=timedelta(minutes=15)),
+    # Salesforce counts every call against a daily quota: write room figures half-hourly.
+    "write_back": Stream(pull=crm_write_back, every=timedelta(minutes=30)),
 }

@@ -10,12 +10,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from rooms.models import Room
 from syncing import errors
 from syncing.crm.types import DealUpdate
 from syncing.models import Connection, CrmDeal, SyncRun
 from syncing.providers.salesforce.client import QuotaExhaustedError
 from syncing.services import connection_client, connection_create, connection_test
 from syncing.streams import stream_run
+from tests.rooms.factories import RoomFactory
 from tests.syncing.fakes.salesforce import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -440,3 +442,53 @@ def test_write_back_takes_at_most_one_collection_of_200(sf_connection, sf_fake):
     with pytest.raises(ValueError, match="at most 200 updates"):
         client.deals_write([DealUpdate(f"006{n:015d}", {}) for n in range(client.WRITE_BATCH + 1)])
     assert sf_fake.patches == []
+
+
+# --- the write_back stream --------------------------------------------------------------------
+
+
+def linked_rooms(workspace, opportunities) -> list[Room]:
+    return [
+        RoomFactory(workspace=workspace, sf_opportunity_id=opportunity["Id"])
+        for opportunity in opportunities
+    ]
+
+
+def test_write_back_stream_writes_linked_rooms_and_retries_only_the_refused_one(
+    workspace, sf_connection, sf_fake, settings
+):
+    opportunities = [sf_fake.add_opportunity(at=ago(hours=1)) for _ in range(3)]
+    rooms = linked_rooms(workspace, opportunities)
+    refused = opportunities[2]["Id"]
+    sf_fake.rejections[refused] = ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "Stage is locked")
+
+    run = stream_run(connection=sf_connection, stream="write_back")
+
+    assert (run.status, run.updated, run.failed) == ("partial", 2, 1)
+    assert run.errors[0]["upstreamId"] == refused
+    assert len(sf_fake.patches) == 1
+    for room, opportunity in zip(rooms[:2], opportunities, strict=False):
+        written = sf_fake.opportunities[opportunity["Id"]]["written"]
+        assert written["Room_URL__c"] == (
+            f"{settings.PUBLIC_BASE_URL}/admin/rooms/room/{room.pk}/change/"
+        )
+        assert written["Room_Total_Views__c"] == 0
+        assert written["Room_Last_Engaged_At__c"] is None
+
+    # Nothing changed but the refusal was lifted: only that room is written again.
+    del sf_fake.rejections[refused]
+    run = stream_run(connection=sf_connection, stream="write_back")
+
+    assert (run.status, run.updated, run.unchanged, run.failed) == ("succeeded", 1, 2, 0)
+    assert [record["id"] for record in sf_fake.patches[1]] == [refused]
+
+
+def test_write_back_stream_sends_collections_of_at_most_200(workspace, sf_connection, sf_fake):
+    opportunities = [sf_fake.add_opportunity(at=ago(hours=1)) for _ in range(450)]
+    linked_rooms(workspace, opportunities)
+
+    run = stream_run(connection=sf_connection, stream="write_back")
+
+    assert (run.status, run.updated) == ("succeeded", 450)
+    assert [len(records) for records in sf_fake.patches] == [200, 200, 50]
+    assert sf_fake.count("PATCH", "/services/data/v60.0/composite/sobjects") == 3
