@@ -266,6 +266,25 @@ def test_deals_fetch_answers_the_named_opportunities_and_archives_purged_ones(
     assert [f.upstream_id for f in failures] == ["1; DROP"]
 
 
+def test_the_deals_stream_with_ids_reads_those_without_moving_the_cursor(sf_connection, sf_fake):
+    first, second = (sf_fake.add_opportunity(at=ago(hours=2)) for _ in range(2))
+    cursor = pull(sf_connection).cursor_after
+    sf_fake.update_opportunity(first["Id"], at=ago(hours=1), StageName="Closed Won")
+    sf_fake.update_opportunity(second["Id"], at=ago(hours=1), StageName="Closed Lost")
+
+    run = pull(sf_connection, ids=[first["Id"]], trigger=SyncRun.Trigger.WEBHOOK)
+
+    assert (run.status, run.updated, run.unchanged) == ("succeeded", 1, 0)
+    assert run.cursor_after == cursor
+    assert {i: d.stage for i, d in stored().items()} == {
+        first["Id"]: "Closed Won",
+        second["Id"]: "Prospecting",
+    }
+    # The next scheduled pull still reads both changes from the unmoved cursor.
+    run = pull(sf_connection)
+    assert (run.updated, run.unchanged) == (1, 1)
+
+
 # --- OAuth ------------------------------------------------------------------------------------
 
 
