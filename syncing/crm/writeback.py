@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.formats import iso_utc
@@ -50,21 +50,19 @@ def write_back_properties(connection: Connection, client: CrmClient) -> dict[str
 
 
 def _linked_rooms(connection: Connection) -> QuerySet[Room]:
-    """The rooms to write, one per deal: when several rooms link to one deal, the newest."""
     field = room_deal_field(connection.provider)
     rooms = Room.objects.filter(
         workspace_id=connection.workspace_id, archived=False, is_template=False
     ).exclude(**{field: ""})
-    newer = rooms.filter(**{field: OuterRef(field)}).filter(
-        Q(created_at__gt=OuterRef("created_at"))
-        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-    )
-    return with_progress_counts(with_engagement_totals(rooms.exclude(Exists(newer))))
+    return with_progress_counts(with_engagement_totals(rooms))
 
 
 def _chunks(connection: Connection) -> Iterator[list[dict]]:
+    """The rooms to write, READ_CHUNK per query, one per deal: when several rooms link to one
+    deal, the newest. Ordered by deal, newest room first, so the others follow it and are
+    skipped, and the next page starts after the last deal (its older rooms are not wanted)."""
     field = room_deal_field(connection.provider)
-    rooms = _linked_rooms(connection).order_by("pk")
+    rooms = _linked_rooms(connection).order_by(field, "-created_at", "-pk")
     columns = (
         "pk",
         field,
@@ -77,12 +75,16 @@ def _chunks(connection: Connection) -> Iterator[list[dict]]:
     )
     last = None
     while True:
-        page = rooms.filter(pk__gt=last) if last is not None else rooms
+        page = rooms.filter(**{f"{field}__gt": last}) if last is not None else rooms
         chunk = list(page.values(*columns)[:READ_CHUNK])
         if not chunk:
             return
-        yield chunk
-        last = chunk[-1]["pk"]
+        yield [
+            room
+            for previous, room in zip([None, *chunk], chunk, strict=False)
+            if previous is None or previous[field] != room[field]
+        ]
+        last = chunk[-1][field]
 
 
 def _update(room: dict, deal_field: str, names: dict[str, str]) -> _Update:

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
-from rooms.models import Engagement
+from rooms.models import Engagement, Room
 from syncing.crm.writeback import crm_write_back
 from syncing.models import Connection, CrmWriteBack, SyncRun
 from syncing.runs import sync_run
@@ -262,3 +262,31 @@ def test_queries_do_not_grow_with_the_rooms_of_a_batch(workspace, hubspot, conne
     many = _write_back_queries(connection)  # 90 changed, 3 unchanged: still one batch
 
     assert few == many
+
+
+def test_a_deal_whose_rooms_straddle_a_read_page_is_written_once(workspace, hubspot, connection):
+    """More rooms than one read (1,000): the last deal's three rooms come 1,000th to 1,002nd."""
+    deals = [hubspot.add_deal()["id"] for _ in range(1000)]  # ids of equal length, ascending
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rooms = [
+        Room(workspace=workspace, title=f"Room {n}", slug=f"room-{n}", hs_deal_id=deal_id)
+        for n, deal_id in enumerate(deals)
+    ]
+    rooms += [
+        Room(
+            workspace=workspace,
+            title=f"Also {n}",
+            slug=f"also-{n}",
+            hs_deal_id=deals[-1],
+            created_at=start - timedelta(days=n + 1),
+        )
+        for n in range(2)
+    ]
+    rooms[999].created_at = start  # the newest of the last deal's rooms
+    Room.objects.bulk_create(rooms)
+
+    run = write_back(connection)
+
+    assert run.updated == 1000
+    assert sorted(sent(hubspot)) == sorted(deals)
+    assert sent(hubspot)[deals[-1]]["flowsync_room_url"].endswith(f"/{rooms[999].pk}/change/")
