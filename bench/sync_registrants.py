@@ -4,8 +4,9 @@ The fake holds ``--sessions`` upcoming sessions with ``--registrants`` registran
 (answers, names, registration times). The ``webinars`` stream runs in this process, the way
 one worker runs it, three times:
 
-1. full refresh into an empty workspace: registrants per second, SQL queries per 1,000
-   registrants, upstream calls;
+1. full refresh into an empty workspace: registrants per second, CPU time of this process
+   (the stream and the fake; PostgreSQL's is not in it), SQL queries per 1,000 registrants,
+   upstream calls;
 2. full refresh again: every row must be counted unchanged, nothing written;
 3. full refresh into a second empty workspace under tracemalloc: peak Python memory of the
    run (the fake's stored state is allocated before tracing starts; the JSON pages it
@@ -63,7 +64,7 @@ def fake_with(sessions: int, registrants: int) -> FakeWebinarPlatform:
     return fake.start()
 
 
-def sync(fake: FakeWebinarPlatform, workspace: Workspace) -> tuple[SyncRun, float, int, int]:
+def sync(fake: FakeWebinarPlatform, workspace: Workspace) -> tuple[SyncRun, float, float, int, int]:
     conn = Connection.objects.filter(workspace=workspace).first() or connection_create(
         workspace=workspace,
         provider=Connection.Provider.WEBINAR_PLATFORM,
@@ -74,11 +75,11 @@ def sync(fake: FakeWebinarPlatform, workspace: Workspace) -> tuple[SyncRun, floa
     )
     queries = []
     calls_before = len(fake.requests)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
         run = stream_run(connection=conn, stream="webinars", full_refresh=True)
-    elapsed = time.perf_counter() - started
-    return run, elapsed, len(queries), len(fake.requests) - calls_before
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return run, elapsed, cpu, len(queries), len(fake.requests) - calls_before
 
 
 def main() -> None:
@@ -94,24 +95,27 @@ def main() -> None:
     first = Workspace.objects.create(name="Pull bench", slug=f"pull-bench-{pid}")
     second = Workspace.objects.create(name="Pull bench 2", slug=f"pull-bench-2-{pid}")
     try:
-        full, full_s, full_q, full_calls = sync(fake, first)
-        again, again_s, again_q, again_calls = sync(fake, first)
+        full, full_s, full_cpu, full_q, full_calls = sync(fake, first)
+        again, again_s, again_cpu, again_q, again_calls = sync(fake, first)
         tracemalloc.start()
-        traced, _, _, _ = sync(fake, second)
+        traced, *_ = sync(fake, second)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
 
         stored = Registrant.objects.filter(session__event__workspace=first).count()
         print(f"registrants: {total} ({args.sessions} sessions x {args.registrants})")
-        print("| run | status | s | registrants/s | SQL per 1,000 | upstream calls | counts |")
-        print("|---|---|---|---|---|---|---|")
-        for name, run, seconds, queries, calls in (
-            ("full sync", full, full_s, full_q, full_calls),
-            ("second full sync", again, again_s, again_q, again_calls),
+        print(
+            "| run | status | wall s | registrants/s | process CPU s | SQL per 1,000 "
+            "| upstream calls | counts |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for name, run, seconds, cpu, queries, calls in (
+            ("full sync", full, full_s, full_cpu, full_q, full_calls),
+            ("second full sync", again, again_s, again_cpu, again_q, again_calls),
         ):
             counts = f"{run.created} created, {run.updated} updated, {run.unchanged} unchanged"
             print(
-                f"| {name} | {run.status} | {seconds:.1f} | {total / seconds:,.0f} "
+                f"| {name} | {run.status} | {seconds:.1f} | {total / seconds:,.0f} | {cpu:.1f} "
                 f"| {queries / total * 1000:.1f} | {calls} | {counts}, {run.failed} failed |"
             )
         print(f"peak traced memory of a full sync: {peak / 2**20:.1f} MiB ({traced.status})")

@@ -153,10 +153,20 @@ def test_a_second_full_run_changes_nothing(platform, webinar_connection, workspa
     before = webinar_state.local(workspace)
     ids = sorted(Registrant.objects.values_list("pk", "session_id", "contact_id"))
 
-    second = run(webinar_connection, full_refresh=True)
+    with CaptureQueriesContext(db_connection) as queries:
+        second = run(webinar_connection, full_refresh=True)
 
     total = webinar_state.row_count(webinar_state.expected(platform))
     assert (second.created, second.updated, second.unchanged, second.failed) == (0, 0, total, 0)
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE")) and "syncing_" not in q["sql"]
+    ]
+    # Only the note of when the past session's report was read; no pulled row is rewritten.
+    assert [sql.split(" WHERE ")[0].split(" = ")[0] for sql in writes] == [
+        'UPDATE "events_session" SET "report_pulled_at"'
+    ]
     assert webinar_state.local(workspace) == before
     assert sorted(Registrant.objects.values_list("pk", "session_id", "contact_id")) == ids
 
@@ -185,17 +195,19 @@ def test_an_incremental_run_reads_only_what_may_have_changed(platform, webinar_c
 
 def test_an_incremental_run_picks_up_changes(platform, webinar_connection, workspace):
     run(webinar_connection)
-    platform.sessions[FUTURE]["title"] = "Renamed launch"
+    for token in (PAST, FUTURE):  # the two sessions of one event
+        platform.sessions[token]["title"] = "Renamed launch"
     platform.sessions[FUTURE]["operators"] = [platform.session_operator(platform.operators[1])]
+    del platform.sessions[PAST]["operators"][1]
     platform.add_registrant(FUTURE, email="late@example.com")
     platform.add_survey(FUTURE, title="Second poll", questions=["Why"])
 
     second = run(webinar_connection)
 
     assert webinar_state.local(workspace) == webinar_state.expected(platform)
-    # The event was renamed, the session's operators changed, one registrant and one survey
-    # are new.
-    assert (second.created, second.updated, second.failed) == (2, 2, 0)
+    # The event was renamed, one session got an operator and one lost one; one registrant
+    # and one survey are new.
+    assert (second.created, second.updated, second.failed) == (2, 3, 0)
 
 
 def test_a_registrant_change_that_keeps_the_counts_waits_for_a_full_refresh(

@@ -77,6 +77,8 @@ class Listed:
 
 @dataclass
 class Pull:
+    """One run's context: its recorder, client, workspace, and whether it reads everything."""
+
     run: RunRecorder
     client: WebinarPlatformClient
     workspace: Workspace
