@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from rooms.models import Room
 from syncing.models import Connection, CrmDeal, SyncRun
 from syncing.streams import stream_run
+from tests.rooms.factories import RoomFactory, VisitFactory
 from tests.syncing.crm.hubspot_setup import hubspot_connection_create
 from tests.syncing.fakes.hubspot import SEARCH_CAP, FakeHubSpot
 
@@ -135,7 +137,9 @@ def test_a_deal_changed_again_while_the_pull_reads_makes_no_other_deal_skipped(c
     assert sorted(stored(connection)) == sorted(deal["id"] for deal in deals)
 
 
-def test_more_than_ten_thousand_changes_in_one_window_are_all_read(connection, hubspot):
+def test_more_than_ten_thousand_changes_in_one_window_are_all_read(connection, hubspot, settings):
+    # The fake searches 10,000 deals in Python: give it time on a busy machine.
+    settings.SYNC_HTTP_READ_TIMEOUT = 10.0
     moment = LONG_AGO + timedelta(days=3)
     count = SEARCH_CAP + 250
     for _ in range(count):
@@ -224,3 +228,102 @@ def test_a_bare_ten_secondly_429_during_a_pull_is_waited_out(connection, hubspot
     run = pull(connection)
 
     assert run.created == 1
+
+
+# --- write-back -------------------------------------------------------------------------------
+
+PROPERTIES = (
+    "flowsync_room_url",
+    "flowsync_progress_percentage",
+    "flowsync_total_views",
+    "flowsync_total_unique_views",
+    "flowsync_total_engagements",
+    "flowsync_last_engaged_at",
+)
+
+
+def linked_rooms(workspace, hubspot, count: int) -> list[tuple[Room, str]]:
+    pairs = []
+    for _ in range(count):
+        deal_id = hubspot.add_deal(modified=LONG_AGO)["id"]
+        pairs.append((RoomFactory(workspace=workspace, hs_deal_id=deal_id), deal_id))
+    return pairs
+
+
+def write_back(connection) -> SyncRun:
+    run = stream_run(connection=connection, stream="write_back")
+    assert run is not None
+    return run
+
+
+def sent(hubspot, since: int = 0) -> list[str]:
+    return [item["id"] for batch in hubspot.updates[since:] for item in batch]
+
+
+def test_write_back_sends_changed_rooms_only_in_batches_of_at_most_100(
+    workspace, connection, hubspot
+):
+    pairs = linked_rooms(workspace, hubspot, 250)
+
+    first = write_back(connection)
+
+    assert [len(batch) for batch in hubspot.updates] == [100, 100, 50]
+    assert sorted(sent(hubspot)) == sorted(deal_id for _, deal_id in pairs)
+    assert first.updated == 250
+    room, deal_id = pairs[7]
+    properties = hubspot.deals[deal_id]["properties"]
+    assert set(PROPERTIES) <= set(properties)
+    assert properties["flowsync_room_url"].endswith(f"/admin/rooms/room/{room.pk}/change/")
+    assert properties["flowsync_total_views"] == "0"
+
+    # Nothing changed: nothing is sent.
+    second = write_back(connection)
+    assert (len(hubspot.updates), second.unchanged, second.updated) == (3, 250, 0)
+
+    # Two rooms got visits: exactly their two deals are written, with the new figures.
+    for room, _ in (pairs[3], pairs[200]):
+        VisitFactory(room=room)
+        VisitFactory(room=room)
+    third = write_back(connection)
+
+    assert sorted(sent(hubspot, 3)) == sorted([pairs[3][1], pairs[200][1]])
+    assert (third.updated, third.unchanged) == (2, 248)
+    assert hubspot.deals[pairs[3][1]]["properties"]["flowsync_total_views"] == "2"
+    assert hubspot.deals[pairs[3][1]]["properties"]["flowsync_last_engaged_at"] != ""
+
+
+def test_write_back_recovers_from_a_207_with_one_failed_item(workspace, connection, hubspot):
+    pairs = linked_rooms(workspace, hubspot, 5)
+    failing = pairs[2][1]
+    hubspot.failing_updates[failing] = "Property values were not valid"
+
+    first = write_back(connection)
+
+    assert first.status == SyncRun.Status.PARTIAL
+    assert (first.updated, first.failed) == (4, 1)
+    assert first.errors[0]["upstreamId"] == failing
+    assert "flowsync_room_url" not in hubspot.deals[failing]["properties"]
+
+    # Next run: only the failed item is sent again, and it goes through.
+    del hubspot.failing_updates[failing]
+    second = write_back(connection)
+
+    assert sent(hubspot, 1) == [failing]
+    assert second.status == SyncRun.Status.SUCCEEDED
+    assert "flowsync_room_url" in hubspot.deals[failing]["properties"]
+    write_back(connection)
+    assert len(hubspot.updates) == 2
+
+
+def test_write_back_property_names_follow_the_connection(workspace, connection, hubspot):
+    hubspot.properties.add("room_link")
+    connection.options["write_back_properties"] = {"room_url": "room_link"}
+    connection.save()
+    [(room, deal_id)] = linked_rooms(workspace, hubspot, 1)
+
+    write_back(connection)
+
+    [[item]] = hubspot.updates
+    assert item["id"] == deal_id
+    assert item["properties"]["room_link"].endswith(f"/admin/rooms/room/{room.pk}/change/")
+    assert "flowsync_room_url" not in item["properties"]

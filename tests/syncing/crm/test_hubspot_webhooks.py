@@ -11,10 +11,13 @@ import time
 import pytest
 from django.test import RequestFactory
 
+from config.celery import app as celery_app
 from syncing.crm.types import WebhookRejected
-from syncing.models import Connection
+from syncing.models import Connection, CrmDeal, SyncRun, WebhookDelivery
 from syncing.providers.hubspot.webhooks import verify
 from syncing.services import connection_create
+from tests.syncing.crm.hubspot_setup import hubspot_connection_create
+from tests.syncing.fakes.hubspot import FakeHubSpot
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +159,113 @@ def test_encoded_characters_of_the_uri_are_decoded_before_signing(connection):
     )
 
     assert verify(connection, request).deal_ids == ("5001",)
+
+
+# --- through the endpoint -------------------------------------------------------------------
+
+
+@pytest.fixture
+def hubspot():
+    fake = FakeHubSpot().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def live_connection(workspace, hubspot) -> Connection:
+    return hubspot_connection_create(
+        workspace, hubspot, access_token=hubspot.api_key, app_secret=APP_SECRET
+    )
+
+
+@pytest.fixture
+def tasks_run_inline():
+    """The webhook's sync task runs in this process when queued (the task itself, unmocked)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def post_delivery(client, connection, events, *, timestamp=None, tamper=None, drop=None):
+    body = json.dumps(events)
+    timestamp = int(time.time() * 1000) if timestamp is None else timestamp
+    path = f"/webhooks/crm/hubspot/{connection.pk}"
+    headers = {
+        "X-HubSpot-Signature-v3": hubspot_signature(
+            APP_SECRET, f"POST{PUBLIC}{path}{body}{timestamp}"
+        ),
+        "X-HubSpot-Request-Timestamp": str(timestamp),
+    }
+    if drop:
+        del headers[drop]
+    return client.post(path, data=tamper or body, content_type="application/json", headers=headers)
+
+
+def deal_events(*deal_ids, first_event=1):
+    return [
+        {"eventId": first_event + n, "subscriptionType": "deal.propertyChange", "objectId": int(d)}
+        for n, d in enumerate(deal_ids)
+    ]
+
+
+def test_a_signed_delivery_syncs_the_deals_it_names(
+    client, live_connection, hubspot, tasks_run_inline
+):
+    named = hubspot.add_deal(dealname="Signed and sealed")
+    hubspot.add_deal(dealname="Not named")
+
+    response = post_delivery(client, live_connection, deal_events(named["id"]))
+
+    assert response.status_code == 200
+    assert response.json() == {"received": 1, "duplicates": 0}
+    assert list(CrmDeal.objects.values_list("upstream_id", "name")) == [
+        (named["id"], "Signed and sealed")
+    ]
+    # Read by id, not by a search of everything.
+    assert hubspot.count("POST", "/crm/v3/objects/deals/batch/read") == 1
+    assert hubspot.count("POST", "/crm/v3/objects/deals/search") == 0
+    run = SyncRun.objects.get(trigger=SyncRun.Trigger.WEBHOOK)
+    assert (run.stream, run.created) == ("deals", 1)
+
+
+def test_a_redelivery_is_ignored_by_its_event_id(
+    client, live_connection, hubspot, tasks_run_inline
+):
+    deal = hubspot.add_deal()
+    events = deal_events(deal["id"], first_event=500)
+
+    assert post_delivery(client, live_connection, events).json() == {
+        "received": 1,
+        "duplicates": 0,
+    }
+    assert post_delivery(client, live_connection, events).json() == {
+        "received": 0,
+        "duplicates": 1,
+    }
+    assert SyncRun.objects.filter(trigger=SyncRun.Trigger.WEBHOOK).count() == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["tampered", "stale", "no signature", "no timestamp"],
+)
+def test_an_unauthentic_delivery_is_answered_401_and_changes_nothing(
+    client, live_connection, hubspot, tasks_run_inline, fault
+):
+    deal = hubspot.add_deal()
+    events = deal_events(deal["id"])
+    options = {
+        "tampered": {"tamper": json.dumps(deal_events("424242"))},
+        "stale": {"timestamp": int((time.time() - 301) * 1000)},
+        "no signature": {"drop": "X-HubSpot-Signature-v3"},
+        "no timestamp": {"drop": "X-HubSpot-Request-Timestamp"},
+    }[fault]
+
+    response = post_delivery(client, live_connection, events, **options)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+    assert not WebhookDelivery.objects.exists()
+    assert not SyncRun.objects.exists()
+    assert hubspot.requests == []

@@ -120,6 +120,32 @@ OPERATORS: dict[str, Callable] = {
 }
 
 
+def _compiled(groups: list) -> list[list[tuple]]:
+    """Filter groups as (property, operator, value, high value), values parsed once."""
+    return [
+        [
+            (
+                f["propertyName"],
+                OPERATORS[f["operator"]],
+                _parse_value(f["propertyName"], f.get("value")),
+                _parse_value(f["propertyName"], f["highValue"]) if "highValue" in f else None,
+            )
+            for f in group["filters"]
+        ]
+        for group in groups
+    ]
+
+
+def _matches(deal: dict, groups: list[list[tuple]]) -> bool:
+    """Groups are ORed, the filters of a group ANDed (HubSpot's search semantics)."""
+    if not groups:
+        return True
+    return any(
+        all(test(_filter_value(deal, name), value, high) for name, test, value, high in group)
+        for group in groups
+    )
+
+
 class FakeHubSpot(FakeUpstream):
     auth_header = "Authorization"
 
@@ -323,20 +349,19 @@ class FakeHubSpot(FakeUpstream):
         if offset + limit > SEARCH_CAP:
             return error(400, "Search results are limited to 10,000: narrow the query.")
         try:
+            groups = _compiled(body.get("filterGroups") or [])
             matches = [
                 deal
                 for deal in self.deals.values()
-                if not deal["archived"] and self._matches(deal, body.get("filterGroups") or [])
+                if not deal["archived"] and _matches(deal, groups)
             ]
         except (KeyError, ValueError, TypeError) as exc:
             return error(400, f"Invalid filter: {exc}")
         for sort in reversed(body.get("sorts") or [{"propertyName": "hs_object_id"}]):
             name = sort["propertyName"]
+            values = {deal["id"]: _filter_value(deal, name) for deal in matches}
             matches.sort(
-                key=lambda deal, name=name: (
-                    _filter_value(deal, name) is None,
-                    _filter_value(deal, name) or 0,
-                ),
+                key=lambda deal: (values[deal["id"]] is None, values[deal["id"]] or 0),
                 reverse=sort.get("direction") == "DESCENDING",
             )
         page = matches[offset : offset + limit]
@@ -350,21 +375,6 @@ class FakeHubSpot(FakeUpstream):
         if self.after_search is not None:
             self.after_search(body)
         return 200, answer
-
-    def _matches(self, deal: dict, groups: list) -> bool:
-        if not groups:
-            return True
-        return any(
-            all(
-                OPERATORS[f["operator"]](
-                    _filter_value(deal, f["propertyName"]),
-                    _parse_value(f["propertyName"], f.get("value")),
-                    _parse_value(f["propertyName"], f["highValue"]) if "highValue" in f else None,
-                )
-                for f in group["filters"]
-            )
-            for group in groups
-        )
 
     def list_deals(self, query: dict):
         try:
