@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -23,7 +23,7 @@ from django.utils import timezone
 from config.formats import iso_utc
 from rooms.analytics import progress_percentage, with_progress_counts
 from rooms.models import Room
-from rooms.selectors import room_page_url, with_engagement_totals
+from rooms.selectors import room_page_url_builder, with_engagement_totals
 from syncing.crm.links import room_deal_field
 from syncing.crm.types import WRITE_BACK_FIELDS, CrmClient, DealUpdate
 from syncing.errors import RecordError
@@ -87,9 +87,11 @@ def _chunks(connection: Connection) -> Iterator[list[dict]]:
         last = chunk[-1][field]
 
 
-def _update(room: dict, deal_field: str, names: dict[str, str]) -> _Update:
+def _update(
+    room: dict, deal_field: str, names: dict[str, str], room_url: Callable[[object], str]
+) -> _Update:
     values = {
-        "room_url": room_page_url(room["pk"]),
+        "room_url": room_url(room["pk"]),
         "progress_percentage": progress_percentage(room["done_actions"], room["counted_actions"]),
         "total_views": room["total_views"],
         "total_unique_views": room["total_unique_views"],
@@ -140,6 +142,7 @@ def crm_write_back(run: RunRecorder) -> None:
     client = run.client()
     names = write_back_properties(connection, client)
     deal_field = room_deal_field(connection.provider)
+    room_url = room_page_url_builder()
     pending: list[_Update] = []
     for chunk in _chunks(connection):
         written = dict(
@@ -148,7 +151,7 @@ def crm_write_back(run: RunRecorder) -> None:
             ).values_list("room_id", "values_hash")
         )
         for room in chunk:
-            update = _update(room, deal_field, names)
+            update = _update(room, deal_field, names, room_url)
             if written.get(update.room_id) == update.values_hash:
                 run.count(unchanged=1)
             else:
