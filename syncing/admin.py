@@ -89,6 +89,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
     search_fields = ["name", "base_url"]
     readonly_fields = [
         "credentials_stored",
+        "api_usage",
         "status",
         "status_detail",
         "status_changed_at",
@@ -102,6 +103,15 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         if not obj.has_credentials:
             return "none"
         return f"stored (encrypted): {', '.join(sorted(obj.credentials))}"
+
+    @admin.display(description="API usage")
+    def api_usage(self, obj: Connection) -> str:
+        """Daily API calls as the upstream last reported them (Salesforce's Sforce-Limit-Info)."""
+        usage = obj.options.get("api_usage") if isinstance(obj.options, dict) else None
+        if not isinstance(usage, dict) or "used" not in usage:
+            return "not reported"
+        limit, at = usage.get("limit", "?"), usage.get("checkedAt", "?")
+        return f"{usage['used']} of {limit} calls today (at {at})"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -150,6 +151,18 @@ class UpstreamClient:
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
             raise TransientError(f"{method} {path}: {_transport_failure(exc)}") from exc
         return self._check(method, path, response)
+
+    def post_form(self, url: str, form: dict) -> requests.Response:
+        """POST a form-encoded body without the auth header (OAuth token endpoints), budgeted
+        and counted like any call. Any status comes back: token endpoints answer 400/401 for
+        a refused grant, which the caller judges."""
+        self._before_attempt()
+        try:
+            return self.session.post(
+                url, data=form, headers={self.auth_header: None}, timeout=self.timeout
+            )
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
+            raise TransientError(f"POST {urlsplit(url).path}: {_transport_failure(exc)}") from exc
 
     def get_json(self, path: str, *, params: dict | None = None) -> Any:
         response = self.request("GET", path, params=params)

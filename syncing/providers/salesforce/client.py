@@ -33,9 +33,8 @@ from syncing.errors import (
     PermanentError,
     RateLimitedError,
     RecordError,
-    TransientError,
 )
-from syncing.http import UpstreamClient, _transport_failure
+from syncing.http import UpstreamClient
 from syncing.models import Connection
 from syncing.providers.salesforce import schemas
 from syncing.validation import validate_record
@@ -264,16 +263,7 @@ class SalesforceClient(UpstreamClient):
     def _post_token(self, form: dict) -> requests.Response:
         """The token endpoint is form-encoded and takes no bearer token; it answers 400
         (invalid_grant, invalid_client_id ...) or 401 for credentials it refuses."""
-        self._before_attempt()
-        try:
-            response = self.session.post(
-                self.login_url + TOKEN_PATH,
-                data=form,
-                headers={self.auth_header: None},
-                timeout=self.timeout,
-            )
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
-            raise TransientError(f"POST {TOKEN_PATH}: {_transport_failure(exc)}") from exc
+        response = self.post_form(self.login_url + TOKEN_PATH, form)
         if response.status_code in (400, 401):
             excerpt = response.text[:300].strip()
             self._refused(

@@ -413,7 +413,7 @@ def test_quota_exhaustion_is_not_a_credentials_problem(sf_connection, sf_fake):
     assert sf_connection.status != Connection.Status.NEEDS_REAUTH
 
 
-def test_the_daily_api_usage_is_shown_on_the_connection(sf_connection, sf_fake):
+def test_the_daily_api_usage_is_shown_on_the_connection(sf_connection, sf_fake, admin_client):
     sf_fake.api_used = 1200
     sf_fake.add_opportunity(at=ago(hours=1))
 
@@ -424,6 +424,8 @@ def test_the_daily_api_usage_is_shown_on_the_connection(sf_connection, sf_fake):
     assert sf_fake.api_used == 1200 + 2  # the describe and one query
     # The connection's own options are kept.
     assert sf_connection.options["requests_per_second"] == 1000
+    page = admin_client.get(f"/admin/syncing/connection/{sf_connection.pk}/change/")
+    assert f"{sf_fake.api_used} of 15000 calls today" in page.content.decode()
 
 
 # --- write-back -------------------------------------------------------------------------------
