@@ -251,6 +251,24 @@ def test_a_page_that_keeps_failing_fails_the_run_and_the_next_run_goes_on(
     assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]
 
 
+def test_a_room_deleted_between_the_list_and_its_analytics_is_skipped(
+    rooms_connection, rooms_fake, workspace
+):
+    kept = rooms_fake.add_room(title="Kept")
+    deleted = rooms_fake.add_room(title="Deleted meanwhile")
+
+    def delete_it(room_id: str) -> None:
+        if room_id == deleted["id"]:
+            rooms_fake.rooms.pop(room_id, None)
+
+    rooms_fake.on_analytics = delete_it
+    run = pull(rooms_connection)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert counts(run) == (1, 0, 0, 0)
+    assert list(Room.objects.values_list("upstream_id", flat=True)) == [kept["id"]]
+
+
 def test_a_full_refresh_archives_rooms_gone_upstream(rooms_connection, rooms_fake, workspace):
     rooms = [rooms_fake.add_room(title=f"Room {n}") for n in range(4)]
     local = Room.objects.create(workspace=workspace, title="Made here", slug="made-here")

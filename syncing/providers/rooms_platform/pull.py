@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from config.formats import iso_utc
 from syncing.errors import NotFoundError, RecordError
 from syncing.providers.rooms_platform import schemas
-from syncing.providers.rooms_platform.client import RoomsPlatformClient
+from syncing.providers.rooms_platform.client import API, RoomsPlatformClient
 from syncing.providers.rooms_platform.mapping import PulledRoom, room_parse
 from syncing.providers.rooms_platform.writes import (
     room_statuses_write,
@@ -65,17 +63,19 @@ def rooms_pull(run: RunRecorder) -> None:
         _pull_rooms(run, client, workspace, reading.take(run, page))
         run.checkpoint()
     if run.run.full_refresh:
-        _archive_vanished(run, client, workspace, reading.seen)
+        _archive_vanished(run, client, workspace, reading.listed)
     run.cursor_after = reading.cursor_after(started=run.run.started_at, before=since)
 
 
 class _Reading:
-    """What the run has read so far: each room's first updatedAt, the newest updatedAt, and
-    the oldest updatedAt a room had before it moved to the end of the list during the run."""
+    """What the run has read so far: the ids listed, each room's first updatedAt, the newest
+    updatedAt, and the oldest updatedAt a room had before it moved to the end of the list
+    during the run."""
 
     def __init__(self, since: datetime | None):
         self.since = since
-        self.seen: dict[str, datetime] = {}
+        self.listed: set[str] = set()
+        self.first_updated: dict[str, datetime] = {}
         self.newest: datetime | None = None
         self.moved_from: datetime | None = None
 
@@ -86,11 +86,11 @@ class _Reading:
         for raw, record in zip(page, validate_records(schemas.Room, page), strict=True):
             if isinstance(record, RecordError):
                 run.record_failure(record)
-                if record.upstream_id:
-                    self.seen.setdefault(record.upstream_id, timezone.now())
+                self.listed.add(record.upstream_id or "")
                 continue
+            self.listed.add(record["id"])
             updated = record["updatedAt"]
-            first = self.seen.setdefault(record["id"], updated)
+            first = self.first_updated.setdefault(record["id"], updated)
             if first != updated:
                 self.moved_from = min(first, self.moved_from or first)
             if self.since is not None and updated < self.since:
@@ -121,7 +121,7 @@ def _pull_rooms(
     fetched = []
     for record, raw in records:
         try:
-            analytics = client.get_json(f"/api/v2/rooms/{record['id']}/analytics")
+            analytics = client.get_json(f"{API}/rooms/{record['id']}/analytics")
         except NotFoundError:
             continue  # deleted upstream since it was listed; a full refresh archives it
         fetched.append((record, analytics, _digest(raw, analytics)))
@@ -148,14 +148,14 @@ def _digest(raw_record: dict, raw_analytics) -> str:
 
 
 def _archive_vanished(
-    run: RunRecorder, client: RoomsPlatformClient, workspace, seen: Iterable[str]
+    run: RunRecorder, client: RoomsPlatformClient, workspace, listed: set[str]
 ) -> None:
     """Archive the workspace's upstream rooms the listing did not show, each confirmed gone by
     a 404 on ``GET /rooms/{id}``; one still there was missed by a shifting list: pull it."""
     gone, alive = [], []
-    for upstream_id in sorted(upstream_room_ids(workspace=workspace) - set(seen)):
+    for upstream_id in sorted(upstream_room_ids(workspace=workspace) - listed):
         try:
-            alive.append(client.get_json(f"/api/v2/rooms/{upstream_id}"))
+            alive.append(client.get_json(f"{API}/rooms/{upstream_id}"))
         except NotFoundError:
             gone.append(upstream_id)
     if alive:
