@@ -27,9 +27,8 @@ from syncing.errors import (
     PermanentError,
     RateLimitedError,
     RecordError,
-    TransientError,
 )
-from syncing.http import UpstreamClient, _transport_failure
+from syncing.http import UpstreamClient
 from syncing.providers.hubspot import schemas
 from syncing.validation import validate_record
 
@@ -198,16 +197,7 @@ class HubSpotClient(UpstreamClient):
             "client_secret": credentials.get("client_secret", ""),
             "refresh_token": credentials.get("refresh_token", ""),
         }
-        self._before_attempt()
-        try:
-            response = self.session.post(
-                self.base_url + path,
-                data=form,
-                headers={"Authorization": None},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise TransientError(f"POST {path}: {_transport_failure(exc)}") from exc
+        response = self.post_form(self.base_url + path, form)
         if response.status_code in (400, 401, 403):
             # HubSpot answers 400 BAD_REFRESH_TOKEN / BAD_CLIENT_ID: only new consent helps.
             error = AuthError(
