@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from syncing import conf
@@ -199,6 +199,24 @@ def _deliver_next_of_object(message: OutboxMessage) -> None:
         _deliver_after_commit(next_id)
 
 
+def _record_delivery(message: OutboxMessage, handler: OutboxHandler, upstream_id: str) -> None:
+    try:
+        with transaction.atomic():
+            _settle(
+                message,
+                status=OutboxMessage.Status.SENT,
+                upstream_id=upstream_id,
+                sent_at=timezone.now(),
+                last_error="",
+            )
+            handler.on_delivered(message)
+    except DatabaseError as error:
+        # The upstream has the object but storing it locally failed (a unique-constraint race,
+        # say). Retry: the next attempt finds the object upstream instead of creating it again.
+        message.status = OutboxMessage.Status.SENDING
+        _handle_failure(message, TransientError(f"storing the delivery failed: {error}"))
+
+
 def outbox_message_deliver(*, message_id: int) -> str | None:
     """Deliver one message if it is due and ours to send. Returns its status afterwards, or
     None when there was nothing to do (sent already, not due, claimed by another worker)."""
@@ -221,15 +239,7 @@ def outbox_message_deliver(*, message_id: int) -> str | None:
         )
         _handle_failure(message, error)
     else:
-        with transaction.atomic():
-            _settle(
-                message,
-                status=OutboxMessage.Status.SENT,
-                upstream_id=upstream_id,
-                sent_at=timezone.now(),
-                last_error="",
-            )
-            handler.on_delivered(message)
+        _record_delivery(message, handler, upstream_id)
     finally:
         client.close()
     if message.status != OutboxMessage.Status.PENDING:

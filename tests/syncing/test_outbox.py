@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from syncing.models import Connection, OutboxMessage
 from syncing.outbox import (
     UnknownKindError,
     outbox_enqueue,
+    outbox_handler_register,
+    outbox_handler_unregister,
     outbox_message_deliver,
     outbox_sweep,
 )
 from syncing.services import connection_set_credentials
-from tests.syncing.fakes.handlers import CREATE, UPDATE, reference
+from tests.syncing.fakes.handlers import CREATE, UPDATE, RoomCreate, reference
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_handlers")]
 
@@ -207,3 +209,40 @@ def test_the_sweeper_recovers_messages_of_dead_workers(rooms_connection, rooms_f
     rooms_fake.add_room(title="Room 0", description=reference(stuck))
     assert outbox_message_deliver(message_id=stuck.pk) == "sent"
     assert len(rooms_fake.rooms) == 1
+
+
+class CreateWhoseFirstStoreFails(RoomCreate):
+    """Stores its result like a handler that loses a unique-constraint race once."""
+
+    kind = "test.room_create_store_fails_once"
+
+    def __init__(self):
+        self.stores = 0
+
+    def on_delivered(self, message) -> None:
+        self.stores += 1
+        if self.stores == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+
+
+@pytest.fixture
+def flaky_store_handler():
+    handler = outbox_handler_register(CreateWhoseFirstStoreFails())
+    yield handler
+    outbox_handler_unregister(handler.kind)
+
+
+def test_a_failed_local_store_is_retried_and_adopts_the_created_object(
+    rooms_connection, rooms_fake, flaky_store_handler
+):
+    (message,) = enqueue(rooms_connection, 1, kind=flaky_store_handler.kind)
+
+    assert outbox_message_deliver(message_id=message.pk) == OutboxMessage.Status.PENDING
+    message.refresh_from_db()
+    assert "storing the delivery failed" in message.last_error
+
+    assert outbox_message_deliver(message_id=message.pk) == OutboxMessage.Status.SENT
+    message.refresh_from_db()
+    assert len(rooms_fake.rooms) == 1, "the retry adopted the room instead of creating another"
+    assert message.upstream_id == next(iter(rooms_fake.rooms))
+    assert flaky_store_handler.stores == 2
