@@ -29,6 +29,7 @@ CONFIRM_BATCH = 100
 
 
 def deals_pull(run: RunRecorder, *, ids: Sequence[str] | None = None) -> None:
+    """The named deals (a webhook), or every deal and then the stored ones it did not see."""
     client: AttioClient = run.client()
     if ids is not None:
         deals_store(run, _archived_as_stored(run.connection, client.deals_fetch(ids)))
@@ -39,8 +40,8 @@ def deals_pull(run: RunRecorder, *, ids: Sequence[str] | None = None) -> None:
         page = [stored.get(record_id_of(raw)) or client.deal_from_record(raw) for raw in records]
         seen.update(item.upstream_id for item in page if item.upstream_id)
         deals_store(run, page)
-    stored = CrmDeal.objects.filter(connection=run.connection, archived=False)
-    unseen = set(stored.values_list("upstream_id", flat=True)) - seen
+    live = CrmDeal.objects.filter(connection=run.connection, archived=False)
+    unseen = set(live.values_list("upstream_id", flat=True)) - seen
     for chunk in batched(sorted(unseen), CONFIRM_BATCH):
         deals_store(run, _archived_as_stored(run.connection, client.deals_fetch(chunk)))
 
