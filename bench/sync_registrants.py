@@ -36,6 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
@@ -90,6 +91,9 @@ def main() -> None:
     total = args.sessions * args.registrants
 
     call_command("migrate", verbosity=0)
+    # A worker runs without DEBUG: no log of every query's SQL (it would hold every page's
+    # INSERT text in memory and show up in the peak).
+    settings.DEBUG = False
     fake = fake_with(args.sessions, args.registrants)
     pid = os.getpid()
     first = Workspace.objects.create(name="Pull bench", slug=f"pull-bench-{pid}")
