@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from syncing.crm.links import room_deal_field, rooms_linked
 from syncing.crm.tasks import crm_sync_deals
-from syncing.models import CRM_PROVIDERS, CrmDeal, DealRoom, DealRoomRule
+from syncing.models import CRM_PROVIDERS, CrmDeal, DealRoom, DealRoomRule, SyncRun
 from workspaces.admin_scoping import WorkspaceScopedAdmin
 
 
@@ -69,7 +69,7 @@ class CrmDealAdmin(ReadOnlyAdmin):
         for connection_id, upstream_id in queryset.values_list("connection_id", "upstream_id"):
             by_connection.setdefault(connection_id, []).append(upstream_id)
         for connection_id, ids in by_connection.items():
-            crm_sync_deals.delay(connection_id, ids)
+            crm_sync_deals.delay(connection_id, ids, SyncRun.Trigger.MANUAL)
         self.message_user(request, f"Queued {queryset.count()} deal(s).", messages.SUCCESS)
 
 

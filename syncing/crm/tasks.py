@@ -10,8 +10,8 @@ LOCKED_RETRIES = 12
 
 
 @shared_task(bind=True, name="syncing.crm_sync_deals", max_retries=LOCKED_RETRIES)
-def crm_sync_deals(self, connection_id: int, deal_ids: list[str]) -> None:
+def crm_sync_deals(self, connection_id: int, deal_ids: list[str], trigger: str = "webhook") -> None:
     from syncing.crm.webhooks import deals_sync
 
-    if deals_sync(connection_id=connection_id, deal_ids=deal_ids) == "busy":
+    if deals_sync(connection_id=connection_id, deal_ids=deal_ids, trigger=trigger) == "busy":
         raise self.retry(countdown=min(30 * 2**self.request.retries, 600))

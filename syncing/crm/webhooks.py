@@ -75,13 +75,13 @@ def webhook_receive(*, connection: Connection, notice: WebhookNotice) -> Receipt
     return Receipt(received=len(new), duplicates=duplicates)
 
 
-def deals_sync(*, connection_id: int, deal_ids: list[str]) -> Literal["done", "busy", "gone"]:
-    """Read the named deals now (trigger webhook). "busy": a run of the connection's deals
-    stream is under way (try again later); "gone": the connection was deleted or disabled."""
+def deals_sync(
+    *, connection_id: int, deal_ids: list[str], trigger: str = SyncRun.Trigger.WEBHOOK
+) -> Literal["done", "busy", "gone"]:
+    """Read the named deals now. "busy": a run of the connection's deals stream is under way
+    (try again later); "gone": the connection was deleted or disabled."""
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
     if connection is None:
         return "gone"
-    run = stream_run(
-        connection=connection, stream="deals", trigger=SyncRun.Trigger.WEBHOOK, ids=deal_ids
-    )
+    run = stream_run(connection=connection, stream="deals", trigger=trigger, ids=deal_ids)
     return "busy" if run is None else "done"

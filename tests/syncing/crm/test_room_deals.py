@@ -8,9 +8,12 @@ import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
-from syncing.models import Connection, CrmDeal, DealRoom, DealRoomRule
+from config.celery import app as celery_app
+from syncing.models import Connection, CrmDeal, DealRoom, DealRoomRule, SyncRun
 from syncing.services import connection_create
 from tests.rooms.factories import RoomFactory
+from tests.syncing.crm.hubspot_setup import hubspot_connection_create
+from tests.syncing.fakes.hubspot import FakeHubSpot
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +198,26 @@ def test_deal_rooms_are_read_only(staff, cast):
     page = staff.get(f"/admin/syncing/dealroom/{claim.pk}/change/")
     assert page.status_code == 200
     assert 'name="deal_upstream_id"' not in page.content.decode()  # nothing editable
+
+
+def test_the_admin_reads_selected_deals_again(staff, cast):
+    fake = FakeHubSpot().start()
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True  # the queued task runs here, unmocked
+    try:
+        hubspot = hubspot_connection_create(cast.workspace, fake)
+        upstream = fake.add_deal(dealname="Renamed upstream")
+        stale = deal(hubspot, upstream["id"], name="Old name")
+
+        response = staff.post(
+            "/admin/syncing/crmdeal/",
+            {"action": "sync_again", "_selected_action": [stale.pk]},
+        )
+    finally:
+        celery_app.conf.task_always_eager = previous
+        fake.stop()
+
+    assert response.status_code == 302
+    stale.refresh_from_db()
+    assert stale.name == "Renamed upstream"
+    assert SyncRun.objects.get().trigger == "manual"
