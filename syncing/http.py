@@ -9,6 +9,7 @@ attempt, retries included; and typed errors (syncing.errors) for what is left.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -39,9 +40,15 @@ WRITE_METHODS = frozenset({"POST", "PATCH"})
 PageExtractor = Callable[[requests.Response, Any], tuple[list, int | None]]
 
 
+# True while a request that is safe to repeat goes out although its method is POST (a search
+# or a batch read): UpstreamRetry then retries it like a GET. Set by ``request(repeatable=)``.
+_REPEATABLE: ContextVar[bool] = ContextVar("upstream_request_repeatable", default=False)
+
+
 class UpstreamRetry(Retry):
-    """urllib3 Retry that also retries a 429 of a write, and calls ``before_retry`` before
-    every retry (so each attempt counts and takes from the request budget)."""
+    """urllib3 Retry that also retries a 429 of a write and every failure of a repeatable
+    POST, and calls ``before_retry`` before every retry (so each attempt counts and takes
+    from the request budget)."""
 
     def __init__(self, *args, before_retry: Callable[[], None] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,6 +57,9 @@ class UpstreamRetry(Retry):
     def new(self, **kwargs) -> UpstreamRetry:
         kwargs.setdefault("before_retry", self.before_retry)
         return super().new(**kwargs)
+
+    def _is_method_retryable(self, method: str) -> bool:
+        return _REPEATABLE.get() or super()._is_method_retryable(method)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() in WRITE_METHODS and status_code == 429:
@@ -139,17 +149,27 @@ class UpstreamClient:
     # --- calls ------------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, *, params: dict | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        repeatable: bool = False,
     ) -> requests.Response:
         """One upstream call (with its retries). Returns a 2xx/3xx response or raises an
-        UpstreamError subclass."""
+        UpstreamError subclass. ``repeatable``: a POST that only reads (a search, a batch
+        read) is retried after timeouts and 5xx like a GET."""
         self._before_attempt()
+        marker = _REPEATABLE.set(repeatable)
         try:
             response = self.session.request(
                 method, self.base_url + path, params=params, json=json, timeout=self.timeout
             )
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
             raise TransientError(f"{method} {path}: {_transport_failure(exc)}") from exc
+        finally:
+            _REPEATABLE.reset(marker)
         return self._check(method, path, response)
 
     def post_form(self, url: str, form: dict) -> requests.Response:
@@ -168,8 +188,8 @@ class UpstreamClient:
         response = self.request("GET", path, params=params)
         return self.parse_json(response, f"GET {path}")
 
-    def send_json(self, method: str, path: str, body: Any) -> Any:
-        response = self.request(method, path, json=body)
+    def send_json(self, method: str, path: str, body: Any, *, repeatable: bool = False) -> Any:
+        response = self.request(method, path, json=body, repeatable=repeatable)
         return self.parse_json(response, f"{method} {path}")
 
     def pages(

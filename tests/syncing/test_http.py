@@ -142,6 +142,22 @@ def test_a_write_is_not_repeated_after_a_lost_response(rooms_connection, rooms_f
     assert [room["title"] for room in rooms_fake.rooms.values()] == ["Created once"]
 
 
+def test_a_repeatable_post_is_retried_like_a_read(rooms_connection, rooms_fake):
+    """A search or batch read sent as POST (HubSpot, Attio) survives a 503 and a timeout."""
+    rooms_fake.inject("503", method="POST")
+    rooms_fake.inject("timeout", method="POST")
+    client = connection_client(rooms_connection)
+
+    created = client.send_json("POST", "/api/v2/rooms", {"title": "Read-like"}, repeatable=True)
+
+    assert created["title"] == "Read-like"
+    assert rooms_fake.count("POST", "/api/v2/rooms") == 3
+    rooms_fake.inject("503", method="POST")
+    with pytest.raises(errors.TransientError):
+        client.send_json("POST", "/api/v2/rooms", {"title": "A write"})
+    assert rooms_fake.count("POST", "/api/v2/rooms") == 4, "a plain POST is not repeated"
+
+
 def test_a_write_answered_429_is_retried(rooms_connection, rooms_fake):
     rooms_fake.retry_after = 0
     rooms_fake.inject("429", method="POST")

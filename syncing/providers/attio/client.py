@@ -84,7 +84,7 @@ class AttioClient(UpstreamClient):
                 "offset": offset,
                 "sorts": [{"attribute": "created_at", "direction": "asc"}],
             }
-            records = _data(self.send_json("POST", path, body), f"POST {path}")
+            records = _data(self.send_json("POST", path, body, repeatable=True), f"POST {path}")
             if not isinstance(records, list):
                 raise PermanentError(f"POST {path}: data is not a list")
             if records:

@@ -152,7 +152,13 @@ class HubSpotClient(UpstreamClient):
     # --- calls ------------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, *, params: dict | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        repeatable: bool = False,
     ) -> requests.Response:
         """One call; an OAuth token is refreshed first when due, and a per-second policy's
         429 is waited out."""
@@ -160,7 +166,9 @@ class HubSpotClient(UpstreamClient):
         waits = 0
         while True:
             try:
-                return super().request(method, path, params=params, json=json)
+                return super().request(
+                    method, path, params=params, json=json, repeatable=repeatable
+                )
             except PolicyRateLimitedError:
                 if waits == POLICY_WAITS:
                     raise
@@ -236,7 +244,10 @@ class HubSpotClient(UpstreamClient):
     def ping(self) -> str:
         """One search of one deal (needs the deals read scope)."""
         body = self.send_json(
-            "POST", f"{self.paths['objects']}/deals/search", {"limit": 1, "properties": []}
+            "POST",
+            f"{self.paths['objects']}/deals/search",
+            {"limit": 1, "properties": []},
+            repeatable=True,
         )
         total = body.get("total") if isinstance(body, dict) else None
         return f"{total} deals readable" if isinstance(total, int) else "deals readable"
@@ -281,6 +292,7 @@ class HubSpotClient(UpstreamClient):
                     "properties": list(DEAL_PROPERTIES),
                     "limit": SEARCH_LIMIT,
                 },
+                repeatable=True,
             )
             records = _results(body, f"POST {path}")
             if not records:
@@ -369,6 +381,7 @@ class HubSpotClient(UpstreamClient):
             path,
             params={"archived": "true"} if archived else None,
             json={"properties": list(properties), "inputs": [{"id": i} for i in ids]},
+            repeatable=True,
         )
         body = self.parse_json(response, f"POST {path}")
         return [r for r in _results(body, f"POST {path}") if isinstance(r, dict)]
@@ -379,7 +392,9 @@ class HubSpotClient(UpstreamClient):
         if not deal_ids:
             return {}
         path = f"{self.paths['associations']}/deals/contacts/batch/read"
-        body = self.send_json("POST", path, {"inputs": [{"id": i} for i in deal_ids]})
+        body = self.send_json(
+            "POST", path, {"inputs": [{"id": i} for i in deal_ids]}, repeatable=True
+        )
         first: dict[str, str] = {}
         for result in _results(body, f"POST {path}"):
             targets = result.get("to") if isinstance(result, dict) else None

@@ -205,9 +205,7 @@ class SalesforceClient(UpstreamClient):
 
     # --- session ----------------------------------------------------------------------------
 
-    def request(
-        self, method: str, path: str, *, params: dict | None = None, json: Any = None
-    ) -> requests.Response:
+    def request(self, method: str, path: str, **options: Any) -> requests.Response:
         if not self.api:
             raise PermanentError(
                 f"api_version {self._api_version!r} is not a Salesforce API version like "
@@ -215,16 +213,16 @@ class SalesforceClient(UpstreamClient):
             )
         if self._has_session:
             try:
-                return self._attempt(method, path, params=params, json=json, may_refresh=True)
+                return self._attempt(method, path, options, may_refresh=True)
             except _SessionExpired:
                 pass
         self._refresh_session()
-        return self._attempt(method, path, params=params, json=json, may_refresh=False)
+        return self._attempt(method, path, options, may_refresh=False)
 
-    def _attempt(self, method, path, *, params, json, may_refresh: bool) -> requests.Response:
+    def _attempt(self, method, path, options: dict, *, may_refresh: bool) -> requests.Response:
         self._may_refresh = may_refresh
         try:
-            return super().request(method, path, params=params, json=json)
+            return super().request(method, path, **options)
         finally:
             self._may_refresh = False
 
