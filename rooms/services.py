@@ -47,7 +47,7 @@ INHERITED_ROOM_FIELDS = (
 # --- people -------------------------------------------------------------------------------------
 
 
-def _contacts_for_emails(*, workspace: Workspace, emails: set[str]) -> dict[str, Contact]:
+def contacts_for_emails(*, workspace: Workspace, emails: set[str]) -> dict[str, Contact]:
     """The workspace's contacts for these lower-cased emails, creating the missing ones."""
 
     def existing(wanted: set[str]) -> dict[str, Contact]:
@@ -82,14 +82,14 @@ def people_for_emails(*, workspace: Workspace, emails: Iterable[str]) -> dict[st
         memberships__workspace=workspace, email_lower__in=wanted
     )
     people: dict[str, User | Contact] = {user.email_lower: user for user in members}
-    return people | _contacts_for_emails(workspace=workspace, emails=wanted - people.keys())
+    return people | contacts_for_emails(workspace=workspace, emails=wanted - people.keys())
 
 
 def contact_get_or_create(*, workspace: Workspace, email: str, name: str = "") -> Contact:
     """The workspace's contact with this email (any case), created if new. ``name`` fills in
     a contact that has none; a name already known is never overwritten."""
     lowered = email.strip().lower()
-    contact = _contacts_for_emails(workspace=workspace, emails={lowered})[lowered]
+    contact = contacts_for_emails(workspace=workspace, emails={lowered})[lowered]
     if name and not contact.name:
         Contact.objects.filter(pk=contact.pk, name="").update(name=name)
         contact.name = name

@@ -51,7 +51,7 @@ from events.models import (
     SurveyResponse,
 )
 from rooms.models import Contact
-from rooms.services import _contacts_for_emails
+from rooms.services import contacts_for_emails
 from syncing.errors import AuthError, RecordError, UpstreamError
 from syncing.providers.webinar_platform import records, schemas
 from syncing.providers.webinar_platform.client import PERIODS, WebinarPlatformClient
@@ -382,7 +382,7 @@ def _link_contacts(workspace: Workspace, registrants: list[Registrant]) -> None:
     are created when new, and a contact without a name takes the registrant's."""
     if not registrants:
         return
-    contacts = _contacts_for_emails(
+    contacts = contacts_for_emails(
         workspace=workspace, emails={registrant.email.lower() for registrant in registrants}
     )
     named = {}
