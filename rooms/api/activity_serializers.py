@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from rooms.activity import ENGAGEMENT, KINDS, MAX_EVENTS, VIEW, VISIT, ActivityEvent
 from rooms.analytics import EXTERNAL, INTERNAL
-from rooms.api.serializers import IsoDateTimeField, StrictSerializer
+from rooms.api.serializers import CrmDealSummarySerializer, IsoDateTimeField, StrictSerializer
 from rooms.models import Action, Engagement
 
 # One view longer than a day is a client bug, and the cap keeps viewership sums in range.
@@ -186,3 +186,7 @@ class RoomAnalyticsSerializer(serializers.Serializer):
     internalCompany = AnalyticsCompanySerializer()
     assignees = AnalyticsAssigneeSerializer(many=True)
     sections = AnalyticsSectionSerializer(many=True)
+    # Present when the room links that CRM deal and the deal was pulled (see CRM sync).
+    hsDeal = CrmDealSummarySerializer(required=False)
+    sfOpportunity = CrmDealSummarySerializer(required=False)
+    attioDeal = CrmDealSummarySerializer(required=False)
