@@ -108,31 +108,50 @@ def _update(
     )
 
 
-def _write(run: RunRecorder, client: CrmClient, batch: list[_Update]) -> None:
-    """One write call; the hashes of the items the CRM accepted are stored."""
+class _AcceptedHashes:
+    """Hashes of the items the CRM accepted, stored STORE_EVERY at a time (and whatever is
+    left when the run ends, even by an error): one statement for many rooms when a CRM writes
+    one deal per call. A run killed in between only re-sends those rooms next time."""
+
+    STORE_EVERY = 100
+
+    def __init__(self, run: RunRecorder):
+        self.run = run
+        self.items: list[_Update] = []
+
+    def add(self, items: list[_Update]) -> None:
+        self.items.extend(items)
+        if len(self.items) >= self.STORE_EVERY:
+            self.store()
+
+    def store(self) -> None:
+        connection, now = self.run.connection, timezone.now()
+        CrmWriteBack.objects.bulk_create(
+            [
+                CrmWriteBack(
+                    workspace_id=connection.workspace_id,
+                    connection=connection,
+                    room_id=item.room_id,
+                    values_hash=item.values_hash,
+                    written_at=now,
+                )
+                for item in self.items
+            ],
+            update_conflicts=True,
+            unique_fields=["connection", "room"],
+            update_fields=["values_hash", "written_at"],
+        )
+        self.items.clear()
+        self.run.checkpoint()
+
+
+def _write(run: RunRecorder, client: CrmClient, batch: list[_Update], accepted: _AcceptedHashes):
+    """One write call; the items the CRM accepted are kept, the refused ones counted failed."""
     failed = client.deals_write([DealUpdate(item.deal_id, item.properties) for item in batch])
-    now = timezone.now()
-    connection = run.connection
-    CrmWriteBack.objects.bulk_create(
-        [
-            CrmWriteBack(
-                workspace_id=connection.workspace_id,
-                connection=connection,
-                room_id=item.room_id,
-                values_hash=item.values_hash,
-                written_at=now,
-            )
-            for item in batch
-            if item.deal_id not in failed
-        ],
-        update_conflicts=True,
-        unique_fields=["connection", "room"],
-        update_fields=["values_hash", "written_at"],
-    )
+    accepted.add([item for item in batch if item.deal_id not in failed])
     for deal_id, message in failed.items():
         run.record_failure(RecordError(message, upstream_id=deal_id))
     run.count(updated=len(batch) - len(failed))
-    run.checkpoint()
 
 
 def crm_write_back(run: RunRecorder) -> None:
@@ -144,22 +163,24 @@ def crm_write_back(run: RunRecorder) -> None:
     deal_field = room_deal_field(connection.provider)
     room_url = room_page_url_builder()
     pending: list[_Update] = []
-    for chunk in _chunks(connection):
-        written = dict(
-            CrmWriteBack.objects.filter(
-                connection=connection, room_id__in=[room["pk"] for room in chunk]
-            ).values_list("room_id", "values_hash")
-        )
-        for room in chunk:
-            update = _update(room, deal_field, names, room_url)
-            if written.get(update.room_id) == update.values_hash:
-                run.count(unchanged=1)
-            else:
-                pending.append(update)
-        while len(pending) >= client.WRITE_BATCH:
-            _write(run, client, pending[: client.WRITE_BATCH])
-            del pending[: client.WRITE_BATCH]
-    if pending:
-        _write(run, client, pending)
-    else:
-        run.checkpoint()
+    accepted = _AcceptedHashes(run)
+    try:
+        for chunk in _chunks(connection):
+            written = dict(
+                CrmWriteBack.objects.filter(
+                    connection=connection, room_id__in=[room["pk"] for room in chunk]
+                ).values_list("room_id", "values_hash")
+            )
+            for room in chunk:
+                update = _update(room, deal_field, names, room_url)
+                if written.get(update.room_id) == update.values_hash:
+                    run.count(unchanged=1)
+                else:
+                    pending.append(update)
+            while len(pending) >= client.WRITE_BATCH:
+                _write(run, client, pending[: client.WRITE_BATCH], accepted)
+                del pending[: client.WRITE_BATCH]
+        if pending:
+            _write(run, client, pending, accepted)
+    finally:
+        accepted.store()

@@ -18,6 +18,7 @@ from syncing.crm.types import WRITE_BACK_FIELDS, Deal, DealUpdate, WebhookReject
 from syncing.models import (
     Connection,
     CrmDeal,
+    CrmWriteBack,
     DealRoom,
     DealRoomRule,
     SyncRun,
@@ -659,3 +660,19 @@ def test_a_rate_limited_write_back_is_waited_out(attio_connection, attio_fake, l
     assert (run.status, run.updated) == ("succeeded", 3)
     assert attio_fake.faults_served == ["429-date"]
     assert len(attio_fake.patches) == 3
+
+
+def test_one_deal_per_call_does_not_mean_queries_per_room(
+    attio_connection, attio_fake, workspace, django_assert_max_num_queries
+):
+    """Attio writes one deal per call; the hashes of what it accepted are still stored for
+    many rooms at once, so SQL stays flat while calls grow with the rooms."""
+    for n in range(150):
+        RoomFactory(workspace=workspace, attio_deal_id=attio_fake.add_deal(name=f"Deal {n}"))
+
+    with django_assert_max_num_queries(60):
+        run = write_back(attio_connection)
+
+    assert (run.status, run.updated, run.upstream_calls) == ("succeeded", 150, 150)
+    assert CrmWriteBack.objects.filter(connection=attio_connection).count() == 150
+    assert write_back(attio_connection).unchanged == 150
