@@ -11,7 +11,6 @@ import pytest
 import time_machine
 from django.test import RequestFactory
 
-from config.celery import app as celery_app
 from rooms.models import Room
 from syncing import errors
 from syncing.crm.types import WRITE_BACK_FIELDS, Deal, DealUpdate, WebhookRejected
@@ -465,15 +464,6 @@ def test_a_revoked_key_fails_the_run_and_asks_for_new_credentials(
 
 
 # --- webhooks through the endpoint ----------------------------------------------------------
-
-
-@pytest.fixture
-def tasks_run_inline():
-    """The webhook's sync task runs in this process when queued (the task itself, unmocked)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def deliver(client, connection, events, *, signature=None):

@@ -12,25 +12,12 @@ from rooms.models import Room
 from syncing.models import Connection, CrmDeal, SyncRun
 from syncing.streams import stream_run
 from tests.rooms.factories import RoomFactory, VisitFactory
-from tests.syncing.crm.hubspot_setup import hubspot_connection_create
-from tests.syncing.fakes.hubspot import SEARCH_CAP, FakeHubSpot
+from tests.syncing.fakes.hubspot import SEARCH_CAP
 
 pytestmark = pytest.mark.django_db
 
 SEARCH = "/crm/v3/objects/deals/search"
 LONG_AGO = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def hubspot():
-    fake = FakeHubSpot().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def connection(workspace, hubspot) -> Connection:
-    return hubspot_connection_create(workspace, hubspot)
 
 
 def pull(connection, **options) -> SyncRun:

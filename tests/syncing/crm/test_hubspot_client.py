@@ -14,23 +14,11 @@ from syncing.crm.types import DealUpdate
 from syncing.models import Connection
 from syncing.services import connection_client, connection_test
 from tests.syncing.crm.hubspot_setup import hubspot_connection_create
-from tests.syncing.fakes.hubspot import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeHubSpot
+from tests.syncing.fakes.hubspot import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
 
 pytestmark = pytest.mark.django_db
 
 DEALS = "/crm/v3/objects/deals"
-
-
-@pytest.fixture
-def hubspot():
-    fake = FakeHubSpot().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def connection(workspace, hubspot) -> Connection:
-    return hubspot_connection_create(workspace, hubspot)
 
 
 @pytest.fixture

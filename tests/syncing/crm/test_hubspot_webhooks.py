@@ -11,7 +11,6 @@ import time
 import pytest
 from django.test import RequestFactory
 
-from config.celery import app as celery_app
 from syncing.crm.types import WebhookRejected
 from syncing.models import Connection, CrmDeal, SyncRun, WebhookDelivery
 from syncing.providers.hubspot.webhooks import verify
@@ -176,15 +175,6 @@ def live_connection(workspace, hubspot) -> Connection:
     return hubspot_connection_create(
         workspace, hubspot, access_token=hubspot.api_key, app_secret=APP_SECRET
     )
-
-
-@pytest.fixture
-def tasks_run_inline():
-    """The webhook's sync task runs in this process when queued (the task itself, unmocked)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def post_delivery(client, connection, events, *, timestamp=None, tamper=None, drop=None):

@@ -24,7 +24,6 @@ from syncing.streams import stream_run
 from tests.conftest import wait_until
 from tests.rooms.factories import RoomFactory
 from tests.syncing.crm.hubspot_setup import hubspot_connection_create
-from tests.syncing.fakes.hubspot import FakeHubSpot
 
 APP_SECRET = "crm-core-app-secret-81f2"
 PUBLIC = "https://flowsync.acme.example"
@@ -37,26 +36,10 @@ def _public_url(settings):
 
 
 @pytest.fixture
-def hubspot():
-    fake = FakeHubSpot().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def connection(workspace, hubspot) -> Connection:
     return hubspot_connection_create(
         workspace, hubspot, access_token=hubspot.api_key, app_secret=APP_SECRET
     )
-
-
-@pytest.fixture
-def tasks_run_inline():
-    """A queued task runs at once in this process (the task itself, unmocked)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def post(client, path: str, events: list[dict]):

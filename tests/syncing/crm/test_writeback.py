@@ -21,8 +21,6 @@ from tests.rooms.factories import (
     StepFactory,
     VisitFactory,
 )
-from tests.syncing.crm.hubspot_setup import hubspot_connection_create
-from tests.syncing.fakes.hubspot import FakeHubSpot
 
 BATCH_UPDATE = "/crm/v3/objects/deals/batch/update"
 PROPERTIES = {
@@ -33,18 +31,6 @@ PROPERTIES = {
     "total_engagements": "flowsync_total_engagements",
     "last_engaged_at": "flowsync_last_engaged_at",
 }
-
-
-@pytest.fixture
-def hubspot():
-    fake = FakeHubSpot().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def connection(workspace, hubspot) -> Connection:
-    return hubspot_connection_create(workspace, hubspot)
 
 
 @pytest.fixture(autouse=True)
