@@ -77,3 +77,45 @@ def webinar_connection(workspace, webinar_fake) -> Connection:
         api_key=webinar_fake.api_key,
         options={"requests_per_second": 1000, "burst": 1000},
     )
+
+
+# The rooms-platform key of the admin tests' connection, checked absent from every page.
+ADMIN_API_KEY = "flowla-live-admin-7c6b5a49"
+
+
+@pytest.fixture
+def staff(cast):
+    """The cast, all staff (admin access comes from workspace roles)."""
+    for actor in (cast.owner, cast.member, cast.outsider):
+        actor.user.is_staff = True
+        actor.user.save()
+    return cast
+
+
+@pytest.fixture
+def connection(staff, rooms_fake) -> Connection:
+    """A rooms-platform connection of the staff's workspace, as the admin tests use it."""
+    rooms_fake.api_key = ADMIN_API_KEY
+    return connection_create(
+        workspace=staff.workspace,
+        provider=Connection.Provider.ROOMS_PLATFORM,
+        name="Acme Flowla",
+        base_url=rooms_fake.url,
+        api_key=ADMIN_API_KEY,
+        options={"requests_per_second": 100, "burst": 100},
+    )
+
+
+def admin_edit_connection(client, connection, **changes):
+    """POST the connection's admin change form with its current values and ``changes``."""
+    data = {
+        "workspace": connection.workspace_id,
+        "provider": connection.provider,
+        "name": connection.name,
+        "base_url": connection.base_url,
+        "enabled": "on",
+        "options": "{}",
+        "api_key": "",
+        **changes,
+    }
+    return client.post(f"/admin/syncing/connection/{connection.pk}/change/", data)

@@ -8,32 +8,11 @@ from django.db import transaction
 from syncing.models import Connection, OutboxMessage, SyncRun
 from syncing.outbox import outbox_enqueue, outbox_message_deliver
 from syncing.services import connection_create
+from tests.syncing.conftest import ADMIN_API_KEY as SECRET
+from tests.syncing.conftest import admin_edit_connection
 from tests.syncing.fakes.handlers import CREATE
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "flowla-live-admin-7c6b5a49"
-
-
-@pytest.fixture
-def staff(cast):
-    for actor in (cast.owner, cast.member, cast.outsider):
-        actor.user.is_staff = True
-        actor.user.save()
-    return cast
-
-
-@pytest.fixture
-def connection(staff, rooms_fake) -> Connection:
-    rooms_fake.api_key = SECRET
-    return connection_create(
-        workspace=staff.workspace,
-        provider=Connection.Provider.ROOMS_PLATFORM,
-        name="Acme Flowla",
-        base_url=rooms_fake.url,
-        api_key=SECRET,
-        options={"requests_per_second": 100, "burst": 100},
-    )
 
 
 def test_adding_a_connection_stores_the_key_encrypted_and_never_shows_it(client, staff, rooms_fake):
@@ -79,31 +58,17 @@ def test_a_new_connection_needs_a_key(client, staff):
     assert not Connection.objects.filter(name="Keyless").exists()
 
 
-def _edit(client, connection, **changes):
-    data = {
-        "workspace": connection.workspace_id,
-        "provider": connection.provider,
-        "name": connection.name,
-        "base_url": connection.base_url,
-        "enabled": "on",
-        "options": "{}",
-        "api_key": "",
-        **changes,
-    }
-    return client.post(f"/admin/syncing/connection/{connection.pk}/change/", data)
-
-
 def test_a_blank_key_keeps_the_stored_one_and_a_new_key_clears_needs_reauth(
     client, staff, connection
 ):
     client.force_login(staff.owner.user)
-    _edit(client, connection, name="Flowla EU")
+    admin_edit_connection(client, connection, name="Flowla EU")
     connection.refresh_from_db()
     assert connection.name == "Flowla EU"
     assert connection.credentials == {"api_key": SECRET}
 
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.NEEDS_REAUTH)
-    _edit(client, connection, name="Flowla EU", api_key="new-secret")
+    admin_edit_connection(client, connection, name="Flowla EU", api_key="new-secret")
     connection.refresh_from_db()
     assert connection.credentials == {"api_key": "new-secret"}
     assert connection.status == Connection.Status.OK
@@ -252,7 +217,7 @@ def test_the_sweeper_schedule_exists_and_is_editable(client):
 def test_budget_options_are_checked(client, staff, connection, options, message):
     client.force_login(staff.owner.user)
 
-    response = _edit(client, connection, options=options)
+    response = admin_edit_connection(client, connection, options=options)
 
     assert message in response.content.decode()
     connection.refresh_from_db()

@@ -10,48 +10,13 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from syncing.coordination import exclusive
 from syncing.models import Connection, SyncRun
 from syncing.schedules import connection_schedules
-from syncing.services import connection_create
 from syncing.streams import UnknownStreamError, stream_run, streams_of
 from syncing.tasks import run_stream
 from tests.conftest import wait_until
+from tests.syncing.conftest import ADMIN_API_KEY as SECRET
+from tests.syncing.conftest import admin_edit_connection
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "flowla-schedule-key-3e1d"
-
-
-@pytest.fixture
-def staff(cast):
-    for actor in (cast.owner, cast.member, cast.outsider):
-        actor.user.is_staff = True
-        actor.user.save()
-    return cast
-
-
-@pytest.fixture
-def connection(staff, rooms_fake) -> Connection:
-    rooms_fake.api_key = SECRET
-    return connection_create(
-        workspace=staff.workspace,
-        provider=Connection.Provider.ROOMS_PLATFORM,
-        name="Acme Flowla",
-        base_url=rooms_fake.url,
-        api_key=SECRET,
-        options={"requests_per_second": 100, "burst": 100},
-    )
-
-
-def _edit(client, connection, **changes):
-    data = {
-        "workspace": connection.workspace_id,
-        "provider": connection.provider,
-        "name": connection.name,
-        "base_url": connection.base_url,
-        "enabled": "on",
-        "options": "{}",
-        **changes,
-    }
-    return client.post(f"/admin/syncing/connection/{connection.pk}/change/", data)
 
 
 def test_a_connection_gets_one_schedule_per_stream(connection):
@@ -90,7 +55,7 @@ def test_schedules_edited_in_the_admin_survive_a_connection_save(client, staff, 
     task.save()
     client.force_login(staff.owner.user)
 
-    _edit(client, connection, name="Flowla EU")
+    admin_edit_connection(client, connection, name="Flowla EU")
 
     task.refresh_from_db()
     assert (task.interval.every, task.interval.period) == (3, "hours")
@@ -99,10 +64,10 @@ def test_schedules_edited_in_the_admin_survive_a_connection_save(client, staff, 
 def test_disabling_a_connection_switches_its_schedules_off_and_back_on(client, staff, connection):
     client.force_login(staff.owner.user)
 
-    _edit(client, connection, enabled="")
+    admin_edit_connection(client, connection, enabled="")
     assert not connection_schedules(connection).filter(enabled=True).exists()
 
-    _edit(client, connection)
+    admin_edit_connection(client, connection)
     assert not connection_schedules(connection).filter(enabled=False).exists()
 
 
@@ -154,7 +119,9 @@ def test_other_credentials_are_merged_encrypted_and_only_their_names_shown(
 ):
     client.force_login(staff.owner.user)
 
-    _edit(client, connection, other_credentials='{"app_secret": "shh-77", "api_key": null}')
+    admin_edit_connection(
+        client, connection, other_credentials='{"app_secret": "shh-77", "api_key": null}'
+    )
 
     connection.refresh_from_db()
     assert connection.credentials == {"app_secret": "shh-77"}
@@ -167,7 +134,7 @@ def test_other_credentials_are_merged_encrypted_and_only_their_names_shown(
 def test_other_credentials_must_be_an_object_of_texts(client, staff, connection, value):
     client.force_login(staff.owner.user)
 
-    response = _edit(client, connection, other_credentials=value)
+    response = admin_edit_connection(client, connection, other_credentials=value)
 
     assert response.status_code == 200  # the form again, with its error
     connection.refresh_from_db()
@@ -177,11 +144,11 @@ def test_other_credentials_must_be_an_object_of_texts(client, staff, connection,
 def test_the_default_owner_must_be_a_member(client, staff, connection):
     client.force_login(staff.owner.user)
 
-    _edit(client, connection, default_owner=staff.outsider.user.pk)
+    admin_edit_connection(client, connection, default_owner=staff.outsider.user.pk)
     connection.refresh_from_db()
     assert connection.default_owner is None
 
-    _edit(client, connection, default_owner=staff.member.user.pk)
+    admin_edit_connection(client, connection, default_owner=staff.member.user.pk)
     connection.refresh_from_db()
     assert connection.default_owner == staff.member.user
 
