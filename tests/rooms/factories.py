@@ -168,3 +168,30 @@ class EngagementFactory(_ActivityFactory):
 class VisitFactory(_ActivityFactory):
     class Meta:
         model = Visit
+
+
+def room_admin_form(workspace_id, **fields) -> dict:
+    """The room admin add/change form's POST data: every field blank, no inline sections,
+    then ``fields``."""
+    data = {
+        "workspace": workspace_id,
+        "title": "",
+        "description": "",
+        "owner": "",
+        "primary_contact": "",
+        "company": "",
+        "status": "",
+        "label": "",
+        "hs_deal_id": "",
+        "sf_opportunity_id": "",
+        "attio_deal_id": "",
+        "cover_title": "",
+        "cover_description": "",
+        "theme_color": "",
+        "nav_color": "",
+        "sections-TOTAL_FORMS": 0,
+        "sections-INITIAL_FORMS": 0,
+        "sections-MIN_NUM_FORMS": 0,
+        "sections-MAX_NUM_FORMS": 1000,
+    }
+    return data | fields

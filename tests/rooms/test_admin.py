@@ -16,6 +16,7 @@ from tests.rooms.factories import (
     SectionFactory,
     StepFactory,
     VisitFactory,
+    room_admin_form,
 )
 
 pytestmark = pytest.mark.django_db
@@ -129,31 +130,6 @@ def test_another_workspace_room_cannot_be_opened(owner_client, other_room):
     assert other_room.title not in response.content.decode()
 
 
-def _room_form(room, **overrides):
-    data = {
-        "workspace": room.workspace_id,
-        "title": room.title,
-        "description": "",
-        "owner": "",
-        "primary_contact": "",
-        "company": "",
-        "status": "",
-        "label": "",
-        "hs_deal_id": "",
-        "sf_opportunity_id": "",
-        "attio_deal_id": "",
-        "cover_title": "",
-        "cover_description": "",
-        "theme_color": "",
-        "nav_color": "",
-        "sections-TOTAL_FORMS": 0,
-        "sections-INITIAL_FORMS": 0,
-        "sections-MIN_NUM_FORMS": 0,
-        "sections-MAX_NUM_FORMS": 1000,
-    }
-    return data | overrides
-
-
 def _management(prefix, total, initial=0):
     return {
         f"{prefix}-TOTAL_FORMS": total,
@@ -165,7 +141,11 @@ def _management(prefix, total, initial=0):
 
 def test_nested_editing_of_sections_pages_and_actions(owner_client, cast, room):
     section = SectionFactory(room=room, title="Welcome", position=0)
-    data = _room_form(room, **{"sections-TOTAL_FORMS": 2, "sections-INITIAL_FORMS": 1})
+    data = room_admin_form(
+        room.workspace_id,
+        title=room.title,
+        **{"sections-TOTAL_FORMS": 2, "sections-INITIAL_FORMS": 1},
+    )
     data |= {
         "sections-0-id": section.id,
         "sections-0-room": room.id,
@@ -217,7 +197,7 @@ def test_nested_editing_of_sections_pages_and_actions(owner_client, cast, room):
 
 def test_adding_a_room_generates_the_slug_and_owner_flag(owner_client, cast):
     RoomFactory(workspace=cast.workspace, slug="big-deal")
-    data = _room_form(RoomFactory.build(workspace=cast.workspace, title="Big deal"))
+    data = room_admin_form(cast.workspace.pk, title="Big deal")
     data["owner"] = cast.member.user.id
 
     response = owner_client.post(f"{CHANGELIST}add/", data)
@@ -228,7 +208,7 @@ def test_adding_a_room_generates_the_slug_and_owner_flag(owner_client, cast):
 
 
 def test_staff_cannot_add_a_room_to_another_workspace(owner_client, cast):
-    data = _room_form(RoomFactory.build(workspace=cast.other_workspace, title="Sneaky"))
+    data = room_admin_form(cast.other_workspace.pk, title="Sneaky")
     owner_client.post(f"{CHANGELIST}add/", data)
     assert not Room.objects.filter(title="Sneaky").exists()
 
@@ -268,7 +248,9 @@ def test_create_room_from_template_action(owner_client, cast, room):
 def test_a_member_may_view_but_not_change(member_client, room):
     assert member_client.get(f"{CHANGELIST}{room.pk}/change/").status_code == 200
     member_client.post(CHANGELIST, {"action": "duplicate_rooms", "_selected_action": [room.pk]})
-    response = member_client.post(f"{CHANGELIST}{room.pk}/change/", _room_form(room, title="X"))
+    response = member_client.post(
+        f"{CHANGELIST}{room.pk}/change/", room_admin_form(room.workspace_id, title="X")
+    )
     assert response.status_code == 403
     assert Room.objects.get().title == room.title
 

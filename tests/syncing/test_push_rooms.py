@@ -19,6 +19,7 @@ from tests.rooms.factories import (
     RoomFactory,
     RoomStatusFactory,
     VisitFactory,
+    room_admin_form,
 )
 from tests.syncing.test_outbox import deliver_until_settled
 
@@ -51,31 +52,6 @@ def staff_client(client, cast):
     cast.owner.user.save()
     client.force_login(cast.owner.user)
     return client
-
-
-def admin_form(workspace, **fields) -> dict:
-    data = {
-        "workspace": workspace.pk,
-        "title": "",
-        "description": "",
-        "owner": "",
-        "primary_contact": "",
-        "company": "",
-        "status": "",
-        "label": "",
-        "hs_deal_id": "",
-        "sf_opportunity_id": "",
-        "attio_deal_id": "",
-        "cover_title": "",
-        "cover_description": "",
-        "theme_color": "",
-        "nav_color": "",
-        "sections-TOTAL_FORMS": 0,
-        "sections-INITIAL_FORMS": 0,
-        "sections-MIN_NUM_FORMS": 0,
-        "sections-MAX_NUM_FORMS": 1000,
-    }
-    return data | fields
 
 
 def messages(kind: str | None = None) -> list[OutboxMessage]:
@@ -149,7 +125,7 @@ def test_invalid_input_stores_neither(cast, pushed):
 
 
 def test_an_admin_create_writes_one_message(staff_client, cast, pushed):
-    data = admin_form(cast.workspace, title="From the admin", cover_title="Hello")
+    data = room_admin_form(cast.workspace.pk, title="From the admin", cover_title="Hello")
 
     response = staff_client.post(f"{ADMIN_ROOMS}add/", data)
 
@@ -163,7 +139,7 @@ def test_an_admin_create_writes_one_message(staff_client, cast, pushed):
 def test_an_admin_edit_pushes_only_what_changed(staff_client, cast, pushed, rooms_fake):
     room = room_create(workspace=cast.workspace, title="Edited", cover_title="Before")
     deliver_until_settled()
-    data = admin_form(cast.workspace, title="Edited", cover_title="After")
+    data = room_admin_form(cast.workspace.pk, title="Edited", cover_title="After")
 
     response = staff_client.post(f"{ADMIN_ROOMS}{room.pk}/change/", data)
 
@@ -179,7 +155,7 @@ def test_an_admin_edit_pushes_only_what_changed(staff_client, cast, pushed, room
 
 
 def test_templates_are_not_pushed(staff_client, cast, pushed):
-    data = admin_form(cast.workspace, title="Template", is_template="on")
+    data = room_admin_form(cast.workspace.pk, title="Template", is_template="on")
 
     assert staff_client.post(f"{ADMIN_ROOMS}add/", data).status_code == 302
 
