@@ -94,10 +94,18 @@ class SyncRun(WorkspaceOwned):
         WEBHOOK = "webhook", "Webhook"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Partial (some records failed)"
         FAILED = "failed", "Failed"
+        # A queued run that did not start: the stream was already running, or the connection
+        # was disabled meanwhile. ``errors`` says which.
+        SKIPPED = "skipped", "Skipped"
+
+        @classmethod
+        def finished(cls) -> set[str]:
+            return {cls.SUCCEEDED, cls.PARTIAL, cls.FAILED, cls.SKIPPED}
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
     stream = models.CharField(max_length=64)

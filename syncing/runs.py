@@ -100,11 +100,42 @@ def _abandon_stale_runs(connection: Connection, stream: str) -> None:
         run.save(update_fields=["errors", "error_count", "status", "finished_at"])
 
 
+def _start_queued(
+    run_id: int | None, connection: Connection, stream: str, cursor_before
+) -> SyncRun | None:
+    """The queued run ``run_id`` (see ``streams.stream_queue``), now running; None when there
+    is none to start (no id, or it was already started or skipped)."""
+    if run_id is None:
+        return None
+    started = SyncRun.objects.filter(
+        pk=run_id, connection=connection, stream=stream, status=SyncRun.Status.QUEUED
+    ).update(status=SyncRun.Status.RUNNING, started_at=timezone.now(), cursor_before=cursor_before)
+    return SyncRun.objects.get(pk=run_id) if started else None
+
+
+def run_skip(*, run_id: int, reason: str) -> None:
+    """A queued run that will not start: recorded as skipped with the reason."""
+    run = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).first()
+    if run is None:
+        return
+    run.status = SyncRun.Status.SKIPPED
+    run.finished_at = timezone.now()
+    run.errors = [{"message": reason}]
+    run.error_count = 1
+    run.save(update_fields=["status", "finished_at", "errors", "error_count"])
+
+
 @contextmanager
 def sync_run(
-    *, connection: Connection, stream: str, trigger: str, full_refresh: bool = False
+    *,
+    connection: Connection,
+    stream: str,
+    trigger: str,
+    full_refresh: bool = False,
+    run_id: int | None = None,
 ) -> Iterator[RunRecorder]:
-    """Raises coordination.LockHeld when a run of this connection and stream is under way."""
+    """Raises coordination.LockHeld when a run of this connection and stream is under way.
+    ``run_id``: a queued run to record this one in (else a new run is created)."""
     with exclusive(f"run:{connection.pk}:{stream}", ttl=conf.get("SYNC_LOCK_TTL")) as lock:
         _abandon_stale_runs(connection, stream)
         last = (
@@ -113,13 +144,14 @@ def sync_run(
             .values_list("cursor_after", flat=True)
             .first()
         )
-        run = SyncRun.objects.create(
+        cursor_before = None if full_refresh else last
+        run = _start_queued(run_id, connection, stream, cursor_before) or SyncRun.objects.create(
             workspace_id=connection.workspace_id,
             connection=connection,
             stream=stream,
             trigger=trigger,
             full_refresh=full_refresh,
-            cursor_before=None if full_refresh else last,
+            cursor_before=cursor_before,
         )
         recorder = RunRecorder(run=run, connection=connection, lock=lock)
         try:

@@ -58,25 +58,36 @@ def stream_run(
     stream: str,
     trigger: str = SyncRun.Trigger.MANUAL,
     full_refresh: bool = False,
+    run_id: int | None = None,
     **options,
 ) -> SyncRun | None:
     """Run one stream of the connection now. Returns the finished run, or None when a run of
     the same connection and stream is already under way, the connection is disabled, or a
-    scheduled run finds it waiting for new credentials (no point hammering the upstream)."""
+    scheduled run finds it waiting for new credentials (no point hammering the upstream).
+    ``run_id`` names the queued run to record it in; a queued run that does not start is
+    recorded as skipped."""
     # Imported here: runs -> services -> schedules -> this module's registry.
-    from syncing.runs import sync_run
+    from syncing.runs import run_skip, sync_run
 
     pull = stream_get(connection.provider, stream).pull
     if not connection.enabled or (
         trigger == SyncRun.Trigger.SCHEDULE and connection.status == Connection.Status.NEEDS_REAUTH
     ):
+        if run_id is not None:
+            run_skip(run_id=run_id, reason="The connection is disabled.")
         return None
     try:
         with sync_run(
-            connection=connection, stream=stream, trigger=trigger, full_refresh=full_refresh
+            connection=connection,
+            stream=stream,
+            trigger=trigger,
+            full_refresh=full_refresh,
+            run_id=run_id,
         ) as recorder:
             pull(recorder, **options)
     except LockHeld:
+        if run_id is not None:
+            run_skip(run_id=run_id, reason="A run of this stream was already under way.")
         return None
     return recorder.run
 
@@ -87,9 +98,21 @@ def stream_queue(
     stream: str,
     full_refresh: bool = False,
     trigger: str = SyncRun.Trigger.MANUAL,
-) -> None:
-    """Have a worker run the stream once the caller's transaction commits."""
+) -> SyncRun:
+    """Record a queued run and have a worker run it once the caller's transaction commits.
+    The run's page and the API show it from now on; the worker records into the same row."""
     from syncing.tasks import run_stream
 
     stream_get(connection.provider, stream)
-    transaction.on_commit(lambda: run_stream.delay(connection.pk, stream, trigger, full_refresh))
+    run = SyncRun.objects.create(
+        workspace_id=connection.workspace_id,
+        connection=connection,
+        stream=stream,
+        trigger=trigger,
+        full_refresh=full_refresh,
+        status=SyncRun.Status.QUEUED,
+    )
+    transaction.on_commit(
+        lambda: run_stream.delay(connection.pk, stream, trigger, full_refresh, run_id=run.pk)
+    )
+    return run

@@ -19,11 +19,21 @@ def sweep_outbox() -> None:
 
 @shared_task(name="syncing.run_stream")
 def run_stream(
-    connection_id: int, stream: str, trigger: str = "schedule", full_refresh: bool = False
+    connection_id: int,
+    stream: str,
+    trigger: str = "schedule",
+    full_refresh: bool = False,
+    run_id: int | None = None,
 ) -> None:
     from syncing.models import Connection
     from syncing.streams import stream_run
 
     connection = Connection.objects.filter(pk=connection_id).first()
     if connection is not None:
-        stream_run(connection=connection, stream=stream, trigger=trigger, full_refresh=full_refresh)
+        stream_run(
+            connection=connection,
+            stream=stream,
+            trigger=trigger,
+            full_refresh=full_refresh,
+            run_id=run_id,
+        )

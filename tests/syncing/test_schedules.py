@@ -207,11 +207,9 @@ def test_sync_now_and_full_refresh_in_the_admin_run_on_a_worker(
     )
     client.post(url, {"stream": "rooms", "full_refresh": "1"})
     wait_until(
-        lambda: (
-            SyncRun.objects.filter(connection=connection, full_refresh=True)
-            .exclude(status="running")
-            .exists()
-        ),
+        lambda: SyncRun.objects.filter(
+            connection=connection, full_refresh=True, status__in=SyncRun.Status.finished()
+        ).exists(),
         timeout=90,
     )
 
