@@ -54,6 +54,11 @@ DEFAULTS: dict[str, object] = {
     "SYNC_OUTBOX_HANDLER_MODULES": [],
     # No-overlap lock of a (connection, stream) run; a killed worker's lock expires after this.
     "SYNC_LOCK_TTL": 30 * 60,
+    # Seconds each Salesforce pull reads again before the last window's end, for saves whose
+    # transaction committed after later-stamped records were read. Salesforce ends a
+    # synchronous request after 10 minutes, so no save commits later than that after its
+    # stamp. A connection's options["lookback_seconds"] overrides it.
+    "SYNC_SALESFORCE_LOOKBACK": 10 * 60,
     # Errors kept in full on a SyncRun (the rest are only counted).
     "SYNC_RUN_MAX_ERRORS": 50,
 }

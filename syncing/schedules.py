@@ -9,6 +9,7 @@ on switches its schedules with it, and deleting the connection deletes them.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,8 +23,8 @@ from syncing.streams import streams_of
 TASK = "syncing.run_stream"
 
 
-def schedule_name(connection: Connection, stream: str) -> str:
-    return f"sync:{connection.pk}:{stream}"
+def schedule_name(connection: Connection, stream: str, *, full_refresh: bool = False) -> str:
+    return f"sync:{connection.pk}:{stream}" + (":full_refresh" if full_refresh else "")
 
 
 def _interval(every: timedelta) -> IntervalSchedule:
@@ -39,26 +40,35 @@ def connection_schedules(connection: Connection) -> QuerySet[PeriodicTask]:
     return PeriodicTask.objects.filter(name__startswith=f"sync:{connection.pk}:").order_by("name")
 
 
+def _wanted(connection: Connection) -> Iterator[tuple[str, str, timedelta, bool]]:
+    """(schedule name, stream, interval, full refresh) of each schedule the streams ask for."""
+    for stream, definition in streams_of(connection.provider).items():
+        yield schedule_name(connection, stream), stream, definition.every, False
+        if definition.full_refresh_every is not None:
+            name = schedule_name(connection, stream, full_refresh=True)
+            yield name, stream, definition.full_refresh_every, True
+
+
 @transaction.atomic
 def connection_schedules_ensure(*, connection: Connection) -> list[PeriodicTask]:
     """Create the missing schedules of the connection's streams (existing ones are kept as
     staff left them)."""
     tasks = []
-    for stream, definition in streams_of(connection.provider).items():
+    for name, stream, every, full_refresh in _wanted(connection):
+        kwargs = {
+            "connection_id": connection.pk,
+            "stream": stream,
+            "trigger": SyncRun.Trigger.SCHEDULE,
+        }
+        what = "Reads all of" if full_refresh else "Pulls"
         task, _ = PeriodicTask.objects.get_or_create(
-            name=schedule_name(connection, stream),
+            name=name,
             defaults={
                 "task": TASK,
-                "interval": _interval(definition.every),
-                "kwargs": json.dumps(
-                    {
-                        "connection_id": connection.pk,
-                        "stream": stream,
-                        "trigger": SyncRun.Trigger.SCHEDULE,
-                    }
-                ),
+                "interval": _interval(every),
+                "kwargs": json.dumps({**kwargs, "full_refresh": True} if full_refresh else kwargs),
                 "enabled": connection.enabled,
-                "description": f"Pulls the {stream} stream of {connection.name}.",
+                "description": f"{what} the {stream} stream of {connection.name}.",
             },
         )
         tasks.append(task)

@@ -29,6 +29,8 @@ class Stream:
     pull: Callable[..., None]
     # How often the connection's schedule runs it (editable per connection in the admin).
     every: timedelta
+    # How often a second schedule runs it as a full refresh (a reconciliation), if at all.
+    full_refresh_every: timedelta | None = None
 
 
 class UnknownStreamError(LookupError):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import batched
 from typing import Any, ClassVar, NoReturn
@@ -61,13 +60,6 @@ class QuotaExhaustedError(RateLimitedError):
 
 class _SessionExpired(Exception):
     """401 INVALID_SESSION_ID on a call that may refresh the token and try once more."""
-
-
-@dataclass(frozen=True)
-class DealPage:
-    deals: list[Deal | RecordError]
-    # (SystemModstamp, Id) of the page's last valid record: where the next run starts.
-    cursor: dict | None
 
 
 def soql_datetime(moment: datetime) -> str:
@@ -373,31 +365,17 @@ class SalesforceClient(UpstreamClient):
                 raise PermanentError(f"GET queryAll: unexpected nextRecordsUrl {next_url!r}")
             body = self.get_json(next_url)
 
-    def deal_pages(self, *, since: dict | None, until: datetime) -> Iterator[DealPage]:
-        """Opportunities changed (or deleted) after the ``since`` cursor and not after
-        ``until``, in (SystemModstamp, Id) order. Several records share a SystemModstamp
-        (one bulk update stamps them all), so the cursor carries the Id as a tie-breaker."""
-        where = f"SystemModstamp <= {soql_datetime(until)}"
-        if since:
-            stamp = soql_datetime(datetime.fromisoformat(since["systemModstamp"]))
-            last_id = since["id"]
-            if not _ID.match(last_id):
-                raise PermanentError(f"cursor id {last_id!r} is not a Salesforce id")
-            where = (
-                f"(SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > '{last_id}'))"
-                f" AND {where}"
-            )
+    def deal_pages(
+        self, *, since: datetime | None, before: datetime
+    ) -> Iterator[list[Deal | RecordError]]:
+        """Opportunities changed (or deleted) at or after ``since`` and before ``before``, in
+        (SystemModstamp, Id) order; ``before`` is a whole second (see deals_pull)."""
+        where = f"SystemModstamp < {soql_datetime(before)}"
+        if since is not None:
+            where = f"SystemModstamp >= {soql_datetime(since)} AND {where}"
         soql = f"{self._select()} WHERE {where} ORDER BY SystemModstamp, Id"
         for records in self.query_pages(soql):
-            deals = _deals(records)
-            valid = [deal for deal in deals if isinstance(deal, Deal)]
-            cursor = None
-            if valid:
-                cursor = {
-                    "systemModstamp": soql_datetime(valid[-1].modified_at),
-                    "id": valid[-1].upstream_id,
-                }
-            yield DealPage(deals=deals, cursor=cursor)
+            yield _deals(records)
 
     def deals_fetch(self, ids: Sequence[str]) -> list[Deal | RecordError]:
         """The named opportunities; one deleted or purged from the recycle bin comes back

@@ -4,11 +4,14 @@ and write-back through sObject Collections."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from rooms.models import Room
 from syncing import errors
@@ -17,6 +20,7 @@ from syncing.models import Connection, CrmDeal, SyncRun
 from syncing.providers.salesforce.client import QuotaExhaustedError
 from syncing.services import connection_client, connection_create, connection_test
 from syncing.streams import stream_run
+from syncing.tasks import run_stream
 from tests.rooms.factories import RoomFactory
 from tests.syncing.fakes.salesforce import (
     CLIENT_ID,
@@ -112,11 +116,8 @@ def test_first_pull_stores_every_opportunity_field_by_field(sf_connection, sf_fa
         "",
     )
     assert other.contact_emails == []
-    # The cursor is the last record's (SystemModstamp, Id).
-    assert run.cursor_after == {
-        "systemModstamp": bare["SystemModstamp"].strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "id": bare["Id"],
-    }
+    # The cursor is where the window ended: the start of the second the run started in.
+    assert run.cursor_after == {"systemModstamp": run.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def test_incremental_pull_takes_exactly_the_changed_opportunities_across_tied_pages(
@@ -128,7 +129,7 @@ def test_incremental_pull_takes_exactly_the_changed_opportunities_across_tied_pa
 
     # Five of them changed in one bulk update: they share one SystemModstamp, and at two
     # records a page the tie spans three pages.
-    tied = ago(hours=1)
+    tied = ago(minutes=2)
     changed = opportunities[1:6]
     for opportunity in changed:
         sf_fake.update_opportunity(opportunity["Id"], at=tied, StageName="Negotiation")
@@ -148,26 +149,97 @@ def test_incremental_pull_takes_exactly_the_changed_opportunities_across_tied_pa
         "query",
         "query",
     ]
-    assert run.cursor_after == {
-        "systemModstamp": tied.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "id": changed[-1]["Id"],
-    }
 
-    # A record stamped with the cursor's own second but committed after the last run (a
-    # larger Id) is still picked up by the tie-breaker; nothing else is read again.
+    # A record stamped with that same second but committed after the last run is read by
+    # the next one (inside its lookback window); what was read before counts unchanged.
     late = sf_fake.add_opportunity(at=tied, Name="Late commit")
     run = pull(sf_connection)
-    assert (run.created, run.updated, run.unchanged) == (1, 0, 0)
+    assert (run.created, run.updated, run.unchanged) == (1, 0, 5)
     assert stored()[late["Id"]].name == "Late commit"
 
+
+def test_a_save_committed_after_a_later_one_was_read_is_read_by_the_next_run(
+    sf_connection, sf_fake
+):
+    """Issue #17, case 1: SystemModstamp is set when a save starts, so a long transaction
+    commits after records stamped later were read (Salesforce's getUpdated() documents this as
+    latestDateCovered). The next run reads a lookback window again."""
+    sf_fake.add_opportunity(at=ago(hours=1))
+    pull(sf_connection)
+    slow = sf_fake.add_opportunity(at=ago(minutes=3), committed=False, Name="Slow save")
+    fast = sf_fake.add_opportunity(at=ago(minutes=1), Name="Fast save")
+    assert pull(sf_connection).created == 1
+    fast_written = CrmDeal.objects.get(upstream_id=fast["Id"]).updated_at
+    sf_fake.commit(slow["Id"])
+
     run = pull(sf_connection)
-    assert (run.status, run.created, run.updated, run.unchanged) == ("succeeded", 0, 0, 0)
+
+    assert stored()[slow["Id"]].name == "Slow save"
+    # The fast save is read again inside the window but, unchanged, not rewritten.
+    assert (run.status, run.created, run.updated, run.unchanged) == ("succeeded", 1, 0, 1)
+    assert CrmDeal.objects.get(upstream_id=fast["Id"]).updated_at == fast_written
+
+
+def test_the_lookback_window_is_a_setting(sf_connection, sf_fake, settings):
+    settings.SYNC_SALESFORCE_LOOKBACK = 3600
+    sf_fake.add_opportunity(at=ago(hours=2))
+    pull(sf_connection)
+    slow = sf_fake.add_opportunity(at=ago(minutes=20), committed=False)
+    sf_fake.add_opportunity(at=ago(minutes=1))
+    pull(sf_connection)
+    sf_fake.commit(slow["Id"])
+
+    run = pull(sf_connection)
+
+    assert (run.created, run.unchanged) == (1, 1)
+    assert slow["Id"] in stored()
+
+
+def test_a_save_in_the_second_a_run_started_is_read_by_the_next_run(sf_connection, sf_fake):
+    """Issue #17, case 2: SystemModstamp has one-second precision. A save stamped with the
+    second the run started, committed just after the query and with a lower Id than one the
+    run read, is lost unless the run stops before its own second."""
+    second = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
+    with time_machine.travel(second + timedelta(milliseconds=100), tick=True):
+        first = sf_fake.add_opportunity(at=second, Name="Committed before the query")
+        run = pull(sf_connection)
+        assert run.started_at.replace(microsecond=0) == second  # the test's premise
+        late = sf_fake.add_opportunity(at=second, Id=f"006{0:012d}AAA", Name="Just after")
+    assert late["Id"] < first["Id"]
+
+    with time_machine.travel(second + timedelta(seconds=5), tick=True):
+        pull(sf_connection)
+
+    assert {i: d.name for i, d in stored().items()} == {
+        first["Id"]: "Committed before the query",
+        late["Id"]: "Just after",
+    }
+
+
+def test_a_daily_full_reconciliation_repairs_what_the_lookback_missed(sf_connection, sf_fake):
+    """A save committed later than any lookback (or a change lost another way) is repaired by
+    the scheduled full read, which rewrites nothing unchanged."""
+    schedule = PeriodicTask.objects.get(name=f"sync:{sf_connection.pk}:deals:full_refresh")
+    assert schedule.interval.schedule.run_every == timedelta(days=1)
+    kept = sf_fake.add_opportunity(at=ago(hours=3))
+    pull(sf_connection)
+    very_late = sf_fake.add_opportunity(at=ago(hours=2), committed=False, Name="Very late")
+    pull(sf_connection)
+    sf_fake.commit(very_late["Id"])
+    assert pull(sf_connection).created == 0
+
+    run_stream(**json.loads(schedule.kwargs))
+
+    run = SyncRun.objects.filter(connection=sf_connection, stream="deals").first()
+    assert (run.trigger, run.full_refresh, run.status) == ("schedule", True, "succeeded")
+    assert (run.created, run.updated, run.unchanged) == (1, 0, 1)
+    assert stored().keys() == {kept["Id"], very_late["Id"]}
 
 
 def test_deleted_opportunities_come_back_archived_through_query_all(sf_connection, sf_fake):
     kept, removed = (sf_fake.add_opportunity(at=ago(hours=3)) for _ in range(2))
     pull(sf_connection)
-    sf_fake.delete_opportunity(removed["Id"], at=ago(minutes=30))
+    sf_fake.delete_opportunity(removed["Id"], at=ago(minutes=1))
 
     run = pull(sf_connection)
 
@@ -269,8 +341,8 @@ def test_deals_fetch_answers_the_named_opportunities_and_archives_purged_ones(
 def test_the_deals_stream_with_ids_reads_those_without_moving_the_cursor(sf_connection, sf_fake):
     first, second = (sf_fake.add_opportunity(at=ago(hours=2)) for _ in range(2))
     cursor = pull(sf_connection).cursor_after
-    sf_fake.update_opportunity(first["Id"], at=ago(hours=1), StageName="Closed Won")
-    sf_fake.update_opportunity(second["Id"], at=ago(hours=1), StageName="Closed Lost")
+    sf_fake.update_opportunity(first["Id"], at=ago(minutes=1), StageName="Closed Won")
+    sf_fake.update_opportunity(second["Id"], at=ago(minutes=1), StageName="Closed Lost")
 
     run = pull(sf_connection, ids=[first["Id"]], trigger=SyncRun.Trigger.WEBHOOK)
 
@@ -327,7 +399,7 @@ def test_an_expired_session_is_refreshed_once_and_the_call_retried(sf_connection
     pull(sf_connection)
     old_token = sf_connection.credentials["access_token"]
     sf_fake.expire_sessions()
-    sf_fake.add_opportunity(at=ago(minutes=30))
+    sf_fake.add_opportunity(at=ago(minutes=1))
 
     run = pull(sf_connection)
 

@@ -14,7 +14,7 @@ It speaks what flowsync's client sends, as Salesforce documents it:
   answer, and 403 ``REQUEST_LIMIT_EXCEEDED`` once it is used up.
 
 It is no SOQL engine: it matches the query shapes flowsync's client builds (the SELECT of
-``client.SELECT``, a window on SystemModstamp with an Id tie-breaker, or ``Id IN (...)``)
+``client.SELECT``, comparisons of SystemModstamp with a datetime, or ``Id IN (...)``)
 with regular expressions, and answers 400 MALFORMED_QUERY to anything else.
 
 The base class's auth check answers 401 with a body that is not Salesforce's, so
@@ -55,11 +55,13 @@ SUBQUERY = re.compile(
     r"ORDER BY IsPrimary DESC, CreatedDate LIMIT (?P<limit>\d+)\)"
 )
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
-WINDOW = re.compile(
-    rf"^\(SystemModstamp > (?P<ts>{STAMP}) OR \(SystemModstamp = (?P=ts) "
-    r"AND Id > '(?P<id>[A-Za-z0-9]{15,18})'\)\)$"
-)
-UNTIL = re.compile(rf"^SystemModstamp <= (?P<until>{STAMP})$")
+COMPARE = re.compile(rf"^SystemModstamp (?P<op><=|>=|<|>) (?P<ts>{STAMP})$")
+OPERATORS = {
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+}
 IDS = re.compile(r"^Id IN \((?P<ids>'[A-Za-z0-9]{15,18}'(?:, '[A-Za-z0-9]{15,18}')*)\)$")
 FIELDS = {
     "Id",
@@ -117,7 +119,9 @@ class FakeSalesforce(FakeUpstream):
 
     # --- state ------------------------------------------------------------------------------
 
-    def add_opportunity(self, *, at: datetime, **fields) -> dict:
+    def add_opportunity(self, *, at: datetime, committed: bool = True, **fields) -> dict:
+        """``committed=False``: a save whose transaction is still open (stamped ``at``, read by
+        no query until ``commit``), as a long Apex transaction leaves it."""
         number = next(self._ids)
         opportunity = {
             "Id": f"006{number:012d}AAA",
@@ -131,6 +135,7 @@ class FakeSalesforce(FakeUpstream):
             "IsDeleted": False,
             **fields,
             "SystemModstamp": at,
+            "committed": committed,
         }
         with self._lock:
             self.opportunities[opportunity["Id"]] = opportunity
@@ -141,6 +146,10 @@ class FakeSalesforce(FakeUpstream):
             opportunity = self.opportunities[opportunity_id]
             opportunity.update(fields, SystemModstamp=at)
             return opportunity
+
+    def commit(self, opportunity_id: str) -> None:
+        with self._lock:
+            self.opportunities[opportunity_id]["committed"] = True
 
     def delete_opportunity(self, opportunity_id: str, *, at: datetime) -> None:
         """To the recycle bin: only queryAll still sees it, with IsDeleted true."""
@@ -269,7 +278,7 @@ class FakeSalesforce(FakeUpstream):
             rows = [
                 o
                 for o in self.opportunities.values()
-                if (deleted or not o["IsDeleted"]) and keep(o)
+                if o["committed"] and (deleted or not o["IsDeleted"]) and keep(o)
             ]
         if match["order"]:
             rows.sort(key=lambda o: (o["SystemModstamp"], o["Id"]))
@@ -305,14 +314,9 @@ class FakeSalesforce(FakeUpstream):
             return lambda o: True
         checks = []
         for part in _conditions(where):
-            if m := WINDOW.match(part):
-                ts, last = _stamp(m["ts"]), m["id"]
-                checks.append(
-                    lambda o, ts=ts, last=last: (o["SystemModstamp"], o["Id"]) > (ts, last)
-                )
-            elif m := UNTIL.match(part):
-                until = _stamp(m["until"])
-                checks.append(lambda o, until=until: o["SystemModstamp"] <= until)
+            if m := COMPARE.match(part):
+                ts, compare = _stamp(m["ts"]), OPERATORS[m["op"]]
+                checks.append(lambda o, ts=ts, compare=compare: compare(o["SystemModstamp"], ts))
             elif m := IDS.match(part):
                 ids = {i.strip("'")[:15] for i in m["ids"].split(", ")}
                 checks.append(lambda o, ids=ids: o["Id"][:15] in ids)
