@@ -8,11 +8,14 @@ secret is the connection's ``credentials["webhook_secret"]``. A delivery is
 deals (a record of another object, when the webhook is not filtered to deals, is looked up,
 found missing and dropped by the deals stream).
 
-Attio sends no timestamp (so no staleness check: a replayed delivery only makes us read a deal
-again) and no event or delivery id. Two different edits of the same attribute by the same
-person arrive as byte-identical bodies, so a body hash alone would swallow the second edit
-forever. The event id is therefore a hash of the event and the minute it arrived: a
-redelivery within that minute is ignored; a later one costs one read of the deal.
+Attio sends no timestamp, so there is no staleness check (a replayed delivery only makes us
+read a deal again). Two edits of the same attribute by the same person arrive as
+byte-identical bodies, so the body cannot tell a new message from a redelivery; the
+``Idempotency-Key`` header can: Attio's webhook guide says it differs for each message and stays
+the same across retries and redeliveries. An event's id is therefore the key and the event's
+hash. Only when the header is absent (a proxy that drops it) is the id the event's hash and
+the minute it arrived: a redelivery within that minute is ignored, a later one costs one read
+of the deal, and a second identical edit within the minute waits for the hourly reconciliation.
 """
 
 from __future__ import annotations
@@ -41,10 +44,10 @@ def verify(connection: Connection, request: HttpRequest) -> WebhookNotice:
     expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature.strip().lower()):
         raise WebhookRejected("Missing or invalid Attio-Signature.")
-    return _notice(request.body)
+    return _notice(request.body, request.headers.get("Idempotency-Key", "").strip())
 
 
-def _notice(body: bytes) -> WebhookNotice:
+def _notice(body: bytes, idempotency_key: str) -> WebhookNotice:
     """Authentic but of a shape we do not know: acknowledged, nothing to do."""
     try:
         payload = json.loads(body)
@@ -52,7 +55,11 @@ def _notice(body: bytes) -> WebhookNotice:
         return WebhookNotice(event_ids=(), deal_ids=())
     events = payload.get("events") if isinstance(payload, dict) else None
     events = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
-    minute = timezone.now().strftime("%Y-%m-%dT%H:%M")
+    # The key is not signed (only the body is), so a forged one can only make us read a
+    # deal again; it is hashed with the event, so its length does not matter.
+    message = (
+        f"key:{idempotency_key}" if idempotency_key else timezone.now().strftime("%Y-%m-%dT%H:%M")
+    )
     deal_ids = []
     for event in events:
         ids = event.get("id")
@@ -60,11 +67,12 @@ def _notice(body: bytes) -> WebhookNotice:
         if event.get("event_type") in DEAL_EVENTS and isinstance(record_id, str) and record_id:
             deal_ids.append(record_id)
     return WebhookNotice(
-        event_ids=tuple(_event_id(event, minute) for event in events),
+        event_ids=tuple(_event_id(event, message) for event in events),
         deal_ids=tuple(dict.fromkeys(deal_ids)),
     )
 
 
-def _event_id(event: dict, minute: str) -> str:
-    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"))
-    return f"attio:{minute}:{hashlib.sha256(canonical.encode()).hexdigest()}"
+def _event_id(event: dict, message: str) -> str:
+    """``message`` names the delivery: its Idempotency-Key, else the minute it arrived."""
+    canonical = json.dumps([message, event], sort_keys=True, separators=(",", ":"))
+    return f"attio:{hashlib.sha256(canonical.encode()).hexdigest()}"

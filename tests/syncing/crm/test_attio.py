@@ -246,9 +246,11 @@ def test_the_legacy_signature_header_is_accepted(attio_connection):
     assert webhooks.verify(attio_connection, request).deal_ids == ("deal-9",)
 
 
-def test_event_ids_are_the_same_within_the_minute_only(attio_connection):
-    """Attio sends no event id: the same event is a redelivery within the minute it arrived,
-    a new change after it (see webhooks.py)."""
+def test_without_an_idempotency_key_event_ids_are_the_same_within_the_minute_only(
+    attio_connection,
+):
+    """A delivery without Idempotency-Key (a proxy that dropped it): the same event is a
+    redelivery within the minute it arrived, a new change after it (see webhooks.py)."""
     body, signature = signed_delivery([("record.updated", "deal-1")])
     headers = {"Attio-Signature": signature}
 
@@ -496,7 +498,7 @@ def test_a_webhook_syncs_exactly_the_deals_it_names(
     assert attio_fake.count("GET", f"/v2/objects/deals/records/{named}") == 1
 
 
-def test_a_redelivered_webhook_is_not_synced_twice(
+def test_a_redelivered_webhook_without_idempotency_key_is_not_synced_twice(
     client, attio_connection, attio_fake, pipeline, tasks_run_inline
 ):
     named = next(iter(pipeline))
@@ -513,6 +515,53 @@ def test_a_redelivered_webhook_is_not_synced_twice(
     with time_machine.travel(datetime(2026, 11, 26, 10, 0, 5, tzinfo=UTC), tick=True):
         assert post().json() == {"received": 1, "duplicates": 0}
         assert post().json() == {"received": 0, "duplicates": 1}
+    assert SyncRun.objects.filter(trigger=SyncRun.Trigger.WEBHOOK).count() == 1
+    assert attio_fake.count("GET", f"/v2/objects/deals/records/{named}") == 1
+
+
+def post_delivery(client, connection, body: bytes, **headers):
+    return client.post(
+        f"/webhooks/crm/attio/{connection.pk}",
+        data=body,
+        content_type="application/json",
+        headers={"Attio-Signature": sign(body), **headers},
+    )
+
+
+def test_identical_bodies_with_different_idempotency_keys_are_both_applied(
+    client, attio_connection, attio_fake, pipeline, tasks_run_inline
+):
+    """Issue #17, case 3: two edits of the same attribute within a minute arrive as identical
+    bodies; Attio's Idempotency-Key differs for each message, so the second edit is read."""
+    pull(attio_connection)
+    named = next(iter(pipeline))
+    body, _ = signed_delivery([("record.updated", named)])
+
+    with time_machine.travel(datetime(2026, 11, 26, 10, 0, 5, tzinfo=UTC), tick=True):
+        attio_fake.set_stage(named, "Won")
+        first = post_delivery(client, attio_connection, body, **{"Idempotency-Key": "msg-1"})
+        attio_fake.set_stage(named, "Lost")
+        second = post_delivery(client, attio_connection, body, **{"Idempotency-Key": "msg-2"})
+
+    assert first.json() == second.json() == {"received": 1, "duplicates": 0}
+    assert stored()[named].stage == "Lost"
+    assert SyncRun.objects.filter(trigger=SyncRun.Trigger.WEBHOOK).count() == 2
+
+
+def test_a_redelivery_with_the_same_idempotency_key_is_applied_once(
+    client, attio_connection, attio_fake, pipeline, tasks_run_inline
+):
+    """Attio keeps the key across retries and redeliveries, however late they come."""
+    named = next(iter(pipeline))
+    body, _ = signed_delivery([("record.updated", named)])
+    key = {"Idempotency-Key": "0c6c2bd4-5f1e-4b8e-9a57-9d3b7c1e2f40"}
+
+    with time_machine.travel(datetime(2026, 11, 26, 10, 0, 5, tzinfo=UTC), tick=True):
+        assert post_delivery(client, attio_connection, body, **key).json()["received"] == 1
+    with time_machine.travel(datetime(2026, 11, 26, 10, 7, 30, tzinfo=UTC), tick=True):
+        again = post_delivery(client, attio_connection, body, **key)
+
+    assert again.json() == {"received": 0, "duplicates": 1}
     assert SyncRun.objects.filter(trigger=SyncRun.Trigger.WEBHOOK).count() == 1
     assert attio_fake.count("GET", f"/v2/objects/deals/records/{named}") == 1
 
