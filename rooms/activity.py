@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from config.errors import Conflict, InvalidInput
 from rooms.models import Action, Contact, Engagement, Room, Step, Viewership, Visit
 from rooms.services import people_for_emails
+from rooms.totals import refresh_room_totals
 
 VISIT = "visit"
 VIEW = "view"
@@ -73,6 +74,7 @@ def activity_ingest(*, room: Room, events: list[ActivityEvent]) -> IngestResult:
         with transaction.atomic():
             viewers = _viewers(room, new_events)
             _store(room, new_events, viewers)
+            refresh_room_totals([room.pk])
     except IntegrityError as error:
         raise Conflict(
             "Another request stored some of these event ids at the same time; send the batch again."

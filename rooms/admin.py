@@ -22,6 +22,7 @@ from rooms.models import (
     Section,
     Step,
 )
+from rooms.totals import contacts_delete, refresh_room_totals
 from syncing.crm.links import room_deals
 from workspaces.admin_scoping import WorkspaceScopedAdmin, WorkspaceScopedAdminMixin
 
@@ -193,6 +194,11 @@ class RoomAdmin(WorkspaceScopedAdminMixin, nested_admin.NestedModelAdmin):
     def save_model(self, request, obj, form, change):
         services.room_save(room=obj)
 
+    def save_related(self, request, form, formsets, change):
+        # Deleting a section, page or action item in the inlines deletes its activity too.
+        super().save_related(request, form, formsets, change)
+        refresh_room_totals([form.instance.pk])
+
     @admin.action(description="Duplicate room", permissions=["add"])
     def duplicate_rooms(self, request, queryset: QuerySet):
         copies = [services.room_duplicate(room=room) for room in queryset]
@@ -221,6 +227,13 @@ class ContactAdmin(WorkspaceScopedAdmin):
     list_display = ["email", "name", "job_title", "company", "workspace", "created_at"]
     list_select_related = ["workspace", "company"]
     search_fields = ["email", "name", "company__name"]
+
+    # A contact's visits and engagements go with it: the rooms' totals are refreshed.
+    def delete_model(self, request, obj):
+        contacts_delete(Contact.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        contacts_delete(queryset)
 
 
 @admin.register(RoomStatus)

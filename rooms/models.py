@@ -208,7 +208,10 @@ class Room(WorkspaceOwned):
             models.UniqueConstraint(fields=["workspace", "slug"], name="room_unique_slug"),
         ]
         indexes = [
-            models.Index(fields=["workspace", "is_template", "created_at"], name="room_ws_created"),
+            # Ends in the id, the list's tie-break: a page sorted by createdAt is an index scan.
+            models.Index(
+                fields=["workspace", "is_template", "created_at", "id"], name="room_ws_created_id"
+            ),
             models.Index(fields=["workspace", "is_template", "updated_at"], name="room_ws_updated"),
             models.Index(fields=["workspace", "is_template", "title"], name="room_ws_title"),
             models.Index(fields=["hs_deal_id"], name="room_hs_deal"),
@@ -470,3 +473,56 @@ class Visit(WorkspaceOwned, ViewerMixin):
 
     def __str__(self) -> str:
         return f"{self.viewer} visited {self.room} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RoomTotals(models.Model):
+    """The room's engagement totals (rooms.totals), one row per room, so the rooms list sorts
+    and pages through an index and a detail reads one row instead of aggregating activity.
+
+    The row's key columns (room, workspace, is_template) are kept by database triggers on the
+    room table (migration 0005): a room has its row from the moment it exists, whoever inserts
+    it. The counts are written by ``rooms.totals.refresh_room_totals`` in the transaction that
+    changes the room's activity."""
+
+    room = models.OneToOneField(
+        Room, primary_key=True, on_delete=models.CASCADE, related_name="totals"
+    )
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    is_template = models.BooleanField(default=False)
+    total_views = models.IntegerField(default=0, db_default=0)
+    total_unique_views = models.IntegerField(default=0, db_default=0)
+    total_engagements = models.IntegerField(default=0, db_default=0)
+    last_engaged_at = models.DateTimeField(null=True, blank=True)
+    engagement_click = models.IntegerField(default=0, db_default=0)
+    engagement_comment = models.IntegerField(default=0, db_default=0)
+    engagement_download = models.IntegerField(default=0, db_default=0)
+    engagement_reaction = models.IntegerField(default=0, db_default=0)
+    engagement_share = models.IntegerField(default=0, db_default=0)
+    engagement_view = models.IntegerField(default=0, db_default=0)
+    engagement_task_completed = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        verbose_name_plural = "room totals"
+        # One index per sortable total, ending in the room id (the list's tie-break), so every
+        # sort order of the list is an index scan in either direction.
+        indexes = [
+            models.Index(
+                fields=["workspace", "is_template", "total_views", "room"],
+                name="roomtotals_views",
+            ),
+            models.Index(
+                fields=["workspace", "is_template", "total_unique_views", "room"],
+                name="roomtotals_unique_views",
+            ),
+            models.Index(
+                fields=["workspace", "is_template", "total_engagements", "room"],
+                name="roomtotals_engagements",
+            ),
+            # lastEngagedAt (DESC NULLS LAST, ASC NULLS FIRST) has its index on PostgreSQL
+            # only, made by migration 0005: SQLite cannot index NULLS LAST.
+        ]
+
+    def __str__(self) -> str:
+        return f"totals of {self.room_id}"

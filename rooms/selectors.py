@@ -1,16 +1,8 @@
 """Reads for the rooms API: the room list with its engagement totals, lookups and content lists.
 
-Engagement totals (``with_engagement_totals``), each a correlated subquery so that any room
-queryset can be annotated, sorted and paged in one SQL query whatever the activity volume:
-
-- ``total_views``: the number of Visit rows of the room (one per visit of any viewer);
-- ``total_unique_views``: the number of distinct viewers (members or contacts) among them;
-- ``total_engagements``: the number of Engagement rows of the room, of any type;
-- ``last_engaged_at``: the latest of the room's engagement times and visit times (null when
-  the room has neither);
-- ``engagement_<type>`` (``engagement_click``, …, ``engagement_task_completed``) for the
-  breakdown: the room's Engagement rows of that type (the breakdown's ``views`` counts VIEW
-  engagements, not visits).
+The totals (``total_views``, ``total_unique_views``, ``total_engagements``, ``last_engaged_at``
+and the ``engagement_<type>`` breakdown, defined in rooms.totals) come from the RoomTotals
+rollup: one join, whatever the activity volume.
 """
 
 from __future__ import annotations
@@ -19,66 +11,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest, Lower
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.urls import reverse
 
-from rooms.models import Action, Company, Engagement, Label, Room, RoomStatus, Section, Step, Visit
+from rooms.models import Action, Company, Label, Room, RoomStatus, RoomTotals, Section, Step
 from syncing.crm.links import with_deal_summaries
 from workspaces.models import Membership, User, Workspace
 
-
-def _count_per_room(queryset: QuerySet, aggregate=None) -> Coalesce:
-    """A count over ``queryset``'s rows of the outer room (0 when none), as a subquery."""
-    per_room = (
-        queryset.filter(room=OuterRef("pk"))
-        .order_by()
-        .values("room")
-        .annotate(value=aggregate or Count("*"))
-        .values("value")[:1]
-    )
-    return Coalesce(Subquery(per_room), Value(0), output_field=IntegerField())
-
-
-def _latest_per_room(queryset: QuerySet, field: str) -> Subquery:
-    return Subquery(queryset.filter(room=OuterRef("pk")).order_by(f"-{field}").values(field)[:1])
+TOTALS = [
+    field.name
+    for field in RoomTotals._meta.concrete_fields
+    if field.name not in ("room", "workspace", "is_template")
+]
 
 
 def with_engagement_totals(rooms: QuerySet) -> QuerySet:
-    """Annotate a Room queryset with the totals described in this module's docstring."""
-    engagements = Engagement.objects.all()
-    visits = Visit.objects.all()
-    # The newest row by the (room, time) indexes: one index probe per room, not a scan.
-    last_engagement = _latest_per_room(engagements, "created_at")
-    last_visit = _latest_per_room(visits, "at")
-    breakdown = {
-        f"engagement_{type_.lower()}": _count_per_room(engagements.filter(type=type_))
-        for type_ in Engagement.Type.values
-    }
-    return rooms.annotate(
-        total_views=_count_per_room(visits),
-        # Exactly one of user/contact is set per visit, so the two distinct counts add up.
-        total_unique_views=_count_per_room(
-            visits, Count("user", distinct=True) + Count("contact", distinct=True)
-        ),
-        total_engagements=_count_per_room(engagements),
-        # GREATEST ignores NULLs on PostgreSQL but not on SQLite: coalesce each side first.
-        last_engaged_at=Greatest(
-            Coalesce(last_engagement, last_visit), Coalesce(last_visit, last_engagement)
-        ),
-        **breakdown,
-    )
+    """Annotate a Room queryset with its totals (see rooms.totals) from the rollup."""
+    return rooms.annotate(**{name: F(f"totals__{name}") for name in TOTALS})
 
 
-# sortBy values and the annotation or field each one orders by.
+# sortBy values and what each one orders by: a room column, or a rollup column (then the ids are
+# read from the rollup's indexes alone, see ``room_list``).
 ROOM_SORT_KEYS = {
-    "createdAt": F("created_at"),
-    "updatedAt": F("updated_at"),
-    "title": Lower("title"),
-    "lastEngagedAt": F("last_engaged_at"),
-    "totalViews": F("total_views"),
-    "totalUniqueViews": F("total_unique_views"),
-    "totalEngagements": F("total_engagements"),
+    "createdAt": (Room, F("created_at")),
+    "updatedAt": (Room, F("updated_at")),
+    "title": (Room, Lower("title")),
+    "lastEngagedAt": (RoomTotals, F("last_engaged_at")),
+    "totalViews": (RoomTotals, F("total_views")),
+    "totalUniqueViews": (RoomTotals, F("total_unique_views")),
+    "totalEngagements": (RoomTotals, F("total_engagements")),
 }
 
 
@@ -104,16 +66,33 @@ def paginate(queryset: QuerySet, *, page: int, limit: int) -> Page:
 def room_list(
     *, workspace: Workspace, is_template: bool, sort_by: str, descending: bool
 ) -> QuerySet:
-    """Rooms (or templates) of a workspace with their totals, ordered by ``sort_by`` and then
-    by id in the same direction, so pages never overlap. Rooms without any activity sort as
-    the oldest on ``lastEngagedAt``."""
-    key = ROOM_SORT_KEYS[sort_by]
+    """The ids of the rooms (or templates) of a workspace, ordered by ``sort_by`` and then by id
+    in the same direction, so pages never overlap; rooms without any activity sort as the
+    oldest on ``lastEngagedAt``. Each order is an index scan (Room and RoomTotals indexes)."""
+    model, key = ROOM_SORT_KEYS[sort_by]
+    id_field = F("id") if model is Room else F("room_id")
     if descending:
-        ordering = [key.desc(nulls_last=True), F("id").desc()]
+        ordering = [key.desc(nulls_last=True), id_field.desc()]
     else:
-        ordering = [key.asc(nulls_first=True), F("id").asc()]
-    rooms = Room.objects.for_workspace(workspace).filter(is_template=is_template)
-    return with_engagement_totals(rooms).order_by(*ordering)
+        ordering = [key.asc(nulls_first=True), id_field.asc()]
+    rows = model.objects.filter(workspace=workspace, is_template=is_template)
+    return rows.order_by(*ordering).values_list(id_field.name, flat=True)
+
+
+def room_page(room_ids: QuerySet, *, page: int, limit: int) -> Page:
+    """A page of ``room_list``, ids first: the page's ids come from an index alone (a deep page
+    skips index entries, not rooms with their totals), then its rooms with their totals in one
+    query. Three queries with the count."""
+    offset = (page - 1) * limit
+    ids = list(room_ids[offset : offset + limit])
+    rooms = with_engagement_totals(Room.objects.filter(pk__in=ids))
+    by_id = {room.pk: room for room in rooms}
+    return Page(
+        results=[by_id[room_id] for room_id in ids if room_id in by_id],
+        page=page,
+        limit=limit,
+        total=room_ids.count(),
+    )
 
 
 def room_page_url(room_id) -> str:

@@ -30,6 +30,7 @@ from rooms.models import (
     Section,
     Step,
 )
+from rooms.totals import refresh_room_totals
 from workspaces.models import User, Workspace
 
 # Room fields a new room takes from its template or duplicated room unless the body sets them.
@@ -379,3 +380,12 @@ def action_item_update(
         action.assignees.all().delete()
         ActionAssignee.objects.bulk_create(_action_assignees(action, people.values()))
     return action
+
+
+def room_content_delete(*, item: Section | Step | Action) -> None:
+    """Delete a section, page or action item with everything under it and its activity,
+    keeping the room's totals exact."""
+    room_id = item.room_id if isinstance(item, Section) else item.section.room_id
+    with transaction.atomic():
+        item.delete()
+        refresh_room_totals([room_id])

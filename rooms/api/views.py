@@ -79,7 +79,7 @@ class RoomsView(APIView):
             sort_by=params["sort_by"],
             descending=params["sort_direction"] == "DESC",
         )
-        page = selectors.paginate(rooms, page=params["page"], limit=params["limit"])
+        page = selectors.room_page(rooms, page=params["page"], limit=params["limit"])
         return Response(s.RoomPageSerializer(page).data)
 
     @extend_schema(
@@ -186,7 +186,7 @@ class SectionView(APIView):
         tags=CONTENT_TAGS,
     )
     def delete(self, request, section_id):
-        self._section(request, section_id).delete()
+        services.room_content_delete(item=self._section(request, section_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -244,7 +244,7 @@ class PageView(APIView):
         tags=CONTENT_TAGS,
     )
     def delete(self, request, page_id):
-        self._page(request, page_id).delete()
+        services.room_content_delete(item=self._page(request, page_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -322,7 +322,7 @@ class ActionItemView(APIView):
         tags=CONTENT_TAGS,
     )
     def delete(self, request, action_id):
-        self._action(request, action_id).delete()
+        services.room_content_delete(item=self._action(request, action_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

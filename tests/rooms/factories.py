@@ -21,6 +21,7 @@ from rooms.models import (
     Viewership,
     Visit,
 )
+from rooms.totals import refresh_room_totals
 from tests.factories import UserFactory, WorkspaceFactory
 
 
@@ -153,7 +154,21 @@ class ViewershipFactory(_ActivityFactory):
     times_viewed = 1
 
 
-class EngagementFactory(_ActivityFactory):
+class _CountedActivityFactory(_ActivityFactory):
+    """Visits and engagements: like every writer of them, the factory refreshes the room's
+    totals (rooms.totals) after writing one."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        row = super()._create(model_class, *args, **kwargs)
+        refresh_room_totals([row.room_id])
+        return row
+
+
+class EngagementFactory(_CountedActivityFactory):
     """Targets ``step=...`` or ``action=...`` (give one; the room follows it)."""
 
     class Meta:
@@ -165,7 +180,7 @@ class EngagementFactory(_ActivityFactory):
     type = Engagement.Type.CLICK
 
 
-class VisitFactory(_ActivityFactory):
+class VisitFactory(_CountedActivityFactory):
     class Meta:
         model = Visit
 

@@ -39,6 +39,7 @@ from rooms.models import (
     Step,
     Viewership,
 )
+from rooms.totals import refresh_room_totals
 from syncing.providers.rooms_platform.mapping import (
     ACTION,
     STEP,
@@ -170,6 +171,7 @@ class _PageWriter:
         self._write_assignees()
         self._write_viewership()
         self._write_engagements()
+        refresh_room_totals(self.room_ids.values())
 
     # --- people and references ----------------------------------------------------------
 
