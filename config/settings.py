@@ -40,6 +40,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # unfold's templates must win over django.contrib.admin's.
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -49,13 +52,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
-    "nested_admin",
     "workspaces",
     "rooms",
     "insights",
     "events",
     "syncing",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +167,25 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"FlowlaApiKey": []}, {"ApiSecret": []}, {"BearerKey": []}],
     "AUTHENTICATION_WHITELIST": [],
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Staff console (django-unfold) ------------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": "flowsync",
+    "SITE_HEADER": "flowsync",
+    "SITE_SUBHEADER": "Staff console",
+    "SITE_SYMBOL": "sync_alt",
+    "SITE_URL": "/admin/",
+    "SHOW_VIEW_ON_SITE": False,
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": "console.navigation.sidebar_navigation",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------

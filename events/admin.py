@@ -3,9 +3,9 @@ from __future__ import annotations
 import tempfile
 import zipfile
 
-import nested_admin
 from django.contrib import admin
 from django.http import FileResponse
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from events import csv_reports, services
 from events.models import (
@@ -57,13 +57,13 @@ class OperatorAdmin(WorkspaceScopedAdmin):
     list_filter = ["permission"]
 
 
-class SessionOperatorInline(EventsScopedMixin, nested_admin.NestedTabularInline):
+class SessionOperatorInline(EventsScopedMixin, TabularInline):
     model = SessionOperator
     workspace_path = "session__event__workspace"
     extra = 0
 
 
-class SessionInline(EventsScopedMixin, nested_admin.NestedStackedInline):
+class SessionInline(EventsScopedMixin, StackedInline):
     model = Session
     workspace_path = "event__workspace"
     extra = 0
@@ -72,7 +72,7 @@ class SessionInline(EventsScopedMixin, nested_admin.NestedStackedInline):
 
 
 @admin.register(Event)
-class EventAdmin(EventsScopedMixin, nested_admin.NestedModelAdmin):
+class EventAdmin(EventsScopedMixin, ModelAdmin):
     list_display = ["title", "creator", "created_at", "workspace"]
     list_select_related = ["creator", "workspace"]
     search_fields = ["title", "token", "sessions__token"]
@@ -87,7 +87,7 @@ def _write_zip(archive: zipfile.ZipFile, name: str, chunks) -> None:
 
 
 @admin.register(Session)
-class SessionAdmin(EventsScopedMixin, admin.ModelAdmin):
+class SessionAdmin(EventsScopedMixin, ModelAdmin):
     workspace_path = "event__workspace"
     list_display = ["__str__", "token", "starts_at", "published", "on_demand_replays"]
     list_select_related = ["event"]
@@ -123,7 +123,7 @@ class SessionAdmin(EventsScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(Registrant)
-class RegistrantAdmin(EventsScopedMixin, admin.ModelAdmin):
+class RegistrantAdmin(EventsScopedMixin, ModelAdmin):
     workspace_path = "session__event__workspace"
     list_display = ["email", "first_name", "last_name", "session", "registered_at", "attended"]
     list_select_related = ["session__event"]
@@ -138,7 +138,7 @@ class RegistrantAdmin(EventsScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(Survey)
-class SurveyAdmin(EventsScopedMixin, admin.ModelAdmin):
+class SurveyAdmin(EventsScopedMixin, ModelAdmin):
     workspace_path = "session__event__workspace"
     list_display = ["title", "session", "created_at"]
     list_select_related = ["session__event"]
@@ -158,7 +158,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(ReadOnlyMixin, EventsScopedMixin, admin.ModelAdmin):
+class SurveyResponseAdmin(ReadOnlyMixin, EventsScopedMixin, ModelAdmin):
     workspace_path = "survey__session__event__workspace"
     list_display = ["registrant", "survey", "submitted_at"]
     list_select_related = ["registrant", "survey"]
@@ -167,7 +167,7 @@ class SurveyResponseAdmin(ReadOnlyMixin, EventsScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(ChatMessage)
-class ChatMessageAdmin(ReadOnlyMixin, EventsScopedMixin, admin.ModelAdmin):
+class ChatMessageAdmin(ReadOnlyMixin, EventsScopedMixin, ModelAdmin):
     workspace_path = "session__event__workspace"
     list_display = ["sent_at", "kind", "registrant", "operator", "text", "is_private"]
     list_select_related = ["registrant", "operator"]

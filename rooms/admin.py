@@ -4,11 +4,12 @@ room from this template". Everything is scoped to the staff member's workspaces.
 
 from __future__ import annotations
 
-import nested_admin
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
+from unfold.forms import PaginationInlineFormSet
 
 from rooms import selectors, services
 from rooms.models import (
@@ -27,7 +28,7 @@ from syncing.crm.links import room_deals
 from workspaces.admin_scoping import WorkspaceScopedAdmin, WorkspaceScopedAdminMixin
 
 
-class ParentWorkspaceFormSet(nested_admin.formsets.NestedInlineFormSet):
+class ParentWorkspaceFormSet(PaginationInlineFormSet):
     """New inline rows take the workspace of the row they are nested in."""
 
     def save_new(self, form, commit=True):
@@ -38,17 +39,18 @@ class ParentWorkspaceFormSet(nested_admin.formsets.NestedInlineFormSet):
 class _ContentInline(WorkspaceScopedAdminMixin):
     formset = ParentWorkspaceFormSet
     exclude = ["workspace"]
-    sortable_field_name = "position"
+    ordering_field = "position"
+    hide_ordering_field = True
     extra = 0
 
 
-class StepInline(_ContentInline, nested_admin.NestedTabularInline):
+class StepInline(_ContentInline, TabularInline):
     model = Step
     fields = ["title", "access", "position"]
     verbose_name = "page"
 
 
-class ActionInline(_ContentInline, nested_admin.NestedStackedInline):
+class ActionInline(_ContentInline, StackedInline):
     model = Action
     fields = [
         ("title", "status", "access"),
@@ -60,14 +62,14 @@ class ActionInline(_ContentInline, nested_admin.NestedStackedInline):
     verbose_name = "action item"
 
 
-class SectionInline(_ContentInline, nested_admin.NestedStackedInline):
+class SectionInline(_ContentInline, StackedInline):
     model = Section
     fields = [("title", "access", "is_completed"), "position"]
     inlines = [StepInline, ActionInline]
 
 
 @admin.register(Room)
-class RoomAdmin(WorkspaceScopedAdminMixin, nested_admin.NestedModelAdmin):
+class RoomAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
     list_display = [
         "title",
         "workspace",

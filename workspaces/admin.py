@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.utils import timezone
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from workspaces.admin_scoping import (
     EDITOR_ROLES,
@@ -13,7 +15,10 @@ from workspaces.services import api_key_create, api_key_revoke
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin, ModelAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "full_name", "job_title", "is_staff", "is_active"]
     search_fields = ["email", "full_name"]
@@ -47,14 +52,14 @@ class UserAdmin(BaseUserAdmin):
         return request.user.is_superuser
 
 
-class MembershipInline(WorkspaceScopedAdminMixin, admin.TabularInline):
+class MembershipInline(WorkspaceScopedAdminMixin, TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(WorkspaceScopedAdminMixin, admin.ModelAdmin):
+class WorkspaceAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
     workspace_path = "id"
     list_display = ["name", "slug", "internal_company_name", "created_at"]
     search_fields = ["name", "slug"]
@@ -108,7 +113,7 @@ class ApiKeyAdmin(WorkspaceScopedAdmin):
 
 
 @admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
+class WorkerHeartbeatAdmin(ModelAdmin):
     list_display = ["hostname", "seen_at"]
 
     def has_add_permission(self, request):

@@ -4,8 +4,8 @@ they are a member, and may change them only as an owner or admin of that workspa
 
 from __future__ import annotations
 
-from django.contrib import admin
 from django.db.models import Model, QuerySet
+from unfold.admin import ModelAdmin
 
 from workspaces.models import Membership, User, Workspace
 
@@ -95,5 +95,5 @@ class WorkspaceScopedAdminMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class WorkspaceScopedAdmin(WorkspaceScopedAdminMixin, admin.ModelAdmin):
+class WorkspaceScopedAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
     list_select_related = ("workspace",)
