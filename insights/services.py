@@ -3,6 +3,12 @@
 A batch is validated as a whole before it arrives here (insights.api.serializers), so a service
 either stores every new item or raises. Items whose client id is already stored are skipped,
 which makes a replayed batch change nothing. The number of queries is fixed per batch.
+
+Concurrent batches: an item counts as accepted only for the call whose INSERT stored it (a
+replay running at the same time waits for the first batch's row, then skips it). Every shared
+row (flow, chat user, contact, booking page, item) is written in the order of its key, so two
+batches naming the same rows in different orders wait for each other instead of deadlocking.
+The rollups (insights.rollups) follow every insert in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models.functions import Lower
 
 from config.errors import invalid_field
@@ -45,6 +51,29 @@ def _stored_client_ids(workspace: Workspace, ids: list[str], *models) -> set[str
     return stored
 
 
+def _insert_new(model: type[models.Model], rows: list[models.Model]) -> int:
+    """INSERT ``rows`` in client-id order, skipping those whose client id is stored (also by
+    a concurrent batch, once it commits); how many rows this call stored."""
+    if not rows:
+        return 0
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    rows = sorted(rows, key=lambda row: row.client_id)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)}"
+            f" ({', '.join(quote(field.column) for field in fields)})"
+            f" VALUES {', '.join([row_sql] * len(rows))} ON CONFLICT DO NOTHING",
+            [
+                field.get_db_prep_save(getattr(row, field.attname), connection)
+                for row in rows
+                for field in fields
+            ],
+        )
+        return cursor.rowcount
+
+
 def _named_upsert(
     model, workspace: Workspace, key_field: str, name_field: str, refs: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -52,7 +81,7 @@ def _named_upsert(
     by a later reference renames the row, a reference without one leaves the name alone.
     Rows created without a name are named after their key if the model requires a name."""
     names: dict[str, str | None] = {}
-    for ref in refs:
+    for ref in sorted(refs, key=lambda ref: ref["key"]):
         if ref.get("name") or ref["key"] not in names:
             names[ref["key"]] = ref.get("name")
     name_may_be_blank = model._meta.get_field(name_field).blank
@@ -61,8 +90,12 @@ def _named_upsert(
         name = name or ("" if name_may_be_blank else key)
         return model(workspace=workspace, **{key_field: key, name_field: name})
 
+    # Every row first (a new one takes its name, or its key), then the renames: each
+    # statement in key order, so that concurrent batches take the rows' locks in one order.
+    model.objects.bulk_create(
+        [row(key, name) for key, name in names.items()], ignore_conflicts=True
+    )
     named = [row(key, name) for key, name in names.items() if name]
-    unnamed = [row(key, name) for key, name in names.items() if not name]
     if named:
         model.objects.bulk_create(
             named,
@@ -70,8 +103,6 @@ def _named_upsert(
             unique_fields=["workspace", key_field],
             update_fields=[name_field],
         )
-    if unnamed:
-        model.objects.bulk_create(unnamed, ignore_conflicts=True)
     rows = model.objects.for_workspace(workspace).filter(**{f"{key_field}__in": names})
     return {getattr(r, key_field): r for r in rows}
 
@@ -89,7 +120,7 @@ def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> dic
     ChatUser.objects.bulk_create(
         [
             ChatUser(workspace=workspace, upstream_id=i, name=names.get(i, ""), first_seen_at=at)
-            for i, at in seen.items()
+            for i, at in sorted(seen.items())
         ],
         ignore_conflicts=True,
     )
@@ -98,6 +129,7 @@ def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> dic
         user.upstream_id: user
         for user in ChatUser.objects.for_workspace(workspace)
         .filter(upstream_id__in=seen)
+        .order_by("upstream_id")
         .select_for_update()
     }
     changed = []
@@ -107,7 +139,7 @@ def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> dic
             user.first_seen_at = min(seen[upstream_id], user.first_seen_at)
             user.name = name
             changed.append(user)
-    ChatUser.objects.bulk_update(changed, ["first_seen_at", "name"])
+    ChatUser.objects.bulk_update(changed, ["first_seen_at", "name"])  # rows locked above
     return users
 
 
@@ -116,13 +148,13 @@ def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> 
     """Store a batch of ``message`` and ``trigger`` items (validated, client ids distinct)."""
     stored = _stored_client_ids(workspace, [i["id"] for i in items], ChatMessage, FlowTrigger)
     fresh = [item for item in items if item["id"] not in stored]
+    accepted = 0
     if fresh:
         flow_refs = [{"key": i["flow"]["id"], **i["flow"]} for i in fresh if i.get("flow")]
         flows = _named_upsert(Flow, workspace, "upstream_id", "name", flow_refs)
         users = _chat_users_upsert(workspace, fresh)
-        # ignore_conflicts: a concurrent replay of the same batch must not fail on the
-        # unique client id; the row is stored once either way.
-        ChatMessage.objects.bulk_create(
+        accepted += _insert_new(
+            ChatMessage,
             [
                 ChatMessage(
                     workspace=workspace,
@@ -136,9 +168,9 @@ def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> 
                 for item in fresh
                 if item["kind"] == "message"
             ],
-            ignore_conflicts=True,
         )
-        FlowTrigger.objects.bulk_create(
+        accepted += _insert_new(
+            FlowTrigger,
             [
                 FlowTrigger(
                     workspace=workspace,
@@ -150,9 +182,8 @@ def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> 
                 for item in fresh
                 if item["kind"] == "trigger"
             ],
-            ignore_conflicts=True,
         )
-    return IngestResult(accepted=len(fresh), duplicates=len(items) - len(fresh))
+    return IngestResult(accepted=accepted, duplicates=len(items) - accepted)
 
 
 def _rooms_check(workspace: Workspace, items: list[dict[str, Any]]) -> None:
@@ -174,7 +205,7 @@ def _contacts_get_or_create(
     ``contact.createdAt`` or ``at`` of their items in the batch. Existing contacts are left as
     they are (rooms owns them)."""
     new: dict[str, Contact] = {}
-    for item in items:
+    for item in sorted(items, key=lambda item: item["contact"]["email"]):
         ref = item["contact"]
         email = ref["email"]
         created_at = ref.get("created_at") or item["at"]
@@ -201,6 +232,7 @@ def workspace_activity_ingest(*, workspace: Workspace, items: list[dict[str, Any
     stored = _stored_client_ids(workspace, [i["id"] for i in items], ContactEvent, Recording)
     fresh = [item for item in items if item["id"] not in stored]
     events = [item for item in fresh if item["kind"] == "contact_event"]
+    accepted = 0
     if events:
         contacts = _contacts_get_or_create(workspace, events)
         page_refs = [
@@ -209,7 +241,8 @@ def workspace_activity_ingest(*, workspace: Workspace, items: list[dict[str, Any
             if i.get("booking_page")
         ]
         pages = _named_upsert(BookingPage, workspace, "slug", "title", page_refs)
-        ContactEvent.objects.bulk_create(
+        accepted += _insert_new(
+            ContactEvent,
             [
                 ContactEvent(
                     workspace=workspace,
@@ -225,9 +258,9 @@ def workspace_activity_ingest(*, workspace: Workspace, items: list[dict[str, Any
                 )
                 for item in events
             ],
-            ignore_conflicts=True,
         )
-    Recording.objects.bulk_create(
+    accepted += _insert_new(
+        Recording,
         [
             Recording(
                 workspace=workspace,
@@ -240,6 +273,5 @@ def workspace_activity_ingest(*, workspace: Workspace, items: list[dict[str, Any
             for item in fresh
             if item["kind"] == "recording"
         ],
-        ignore_conflicts=True,
     )
-    return IngestResult(accepted=len(fresh), duplicates=len(items) - len(fresh))
+    return IngestResult(accepted=accepted, duplicates=len(items) - accepted)

@@ -304,8 +304,8 @@ def test_query_count_does_not_grow_with_the_batch(cast, room, django_assert_max_
             recording(f"r{n}", rooms[n % 5]),
         )
     ]
-    # key lookup, room check, 2 id checks, contact insert + read, page upsert + read,
-    # 2 inserts, savepoints of the request and of the service
-    with django_assert_max_num_queries(14):
+    # key lookup, room check, 2 id checks, contact insert + read, page insert + rename +
+    # read, 2 inserts, savepoints of the request and of the service
+    with django_assert_max_num_queries(15):
         response = client.post(url(cast.workspace), {"events": big}, format="json")
     assert response.json() == {"accepted": 450, "duplicates": 0}
