@@ -3,12 +3,13 @@
 Finding a create that may have reached the platform: the platform has no field for an
 external id or reference, and every field a room has is shown to its users, so flowsync puts
 no marker in it. A retried create instead looks for a room that (1) was created upstream no
-earlier than the message (less a clock skew), (2) has every value the create sent, and
-(3) no other create message of this connection has already claimed. Identical bodies sent
+earlier than the message (less a clock skew), (2) has every value the create sent (fields the
+list record leaves out are not compared; null and empty are equal), and (3) no other create
+message of this connection has already claimed. Identical bodies sent
 around the same time are interchangeable, so adopting either is correct; the room's unique
 upstream id settles the one race left (two identical creates adopting the same room at the
-same instant): the second one's delivery is refused, the sweeper puts it back after
-SYNC_OUTBOX_SENDING_TIMEOUT, and its next look-up skips the room the first one claimed.
+same instant): the second one's local store fails, the outbox puts the message back to pending
+as a transient failure, and its next look-up skips the room the first one claimed.
 """
 
 from __future__ import annotations

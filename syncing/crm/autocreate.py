@@ -1,9 +1,12 @@
 """Auto-created rooms: "when a deal enters stage X, create a room from template T".
 
 Never two rooms for one deal: the room is created in the same transaction that inserts the
-deal's ``DealRoom`` claim, whose unique constraint (workspace, provider, deal) decides. A
-concurrent creator (a webhook run, a scheduled run, a retry) waits on the uncommitted claim,
-then fails to insert its own and creates nothing.
+deal's ``DealRoom`` claim, whose unique constraint (workspace, provider, deal) decides. The
+claim is inserted first, naming the room's pre-generated UUID (foreign keys are checked at
+commit), so a concurrent creator (a webhook run, a scheduled run, a retry, another connection
+of the same account) waits on the uncommitted claim, then fails to insert its own and creates
+nothing. A batch's deal upserts and its rooms commit together: a run that dies in between
+leaves the deals unstored, and the next run sees them enter their stage again.
 """
 
 from __future__ import annotations
