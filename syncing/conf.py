@@ -5,9 +5,11 @@ Override any of them in settings (or, for SYNC_REDIS_URL, in the environment).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 DEFAULTS: dict[str, object] = {
     # Upstream HTTP. Connect fails fast; reads allow for slow report endpoints.
@@ -74,6 +76,20 @@ def handler_modules() -> list[str]:
         return list(configured)
     raw = os.environ.get("SYNC_OUTBOX_HANDLER_MODULES", "")
     return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+def upstream_allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Networks whose private addresses upstream calls may reach (syncing.urlguard):
+    SYNC_UPSTREAM_ALLOWED_NETWORKS from settings, else the environment (comma-separated
+    CIDRs such as ``10.20.0.0/16,127.0.0.1/32``). Empty by default: only public addresses."""
+    configured = getattr(settings, "SYNC_UPSTREAM_ALLOWED_NETWORKS", None)
+    if configured is None:
+        raw = os.environ.get("SYNC_UPSTREAM_ALLOWED_NETWORKS", "")
+        configured = [item.strip() for item in raw.split(",") if item.strip()]
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in configured]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SYNC_UPSTREAM_ALLOWED_NETWORKS: {exc}") from None
 
 
 def redis_url() -> str:

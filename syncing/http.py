@@ -4,21 +4,30 @@ Per client: a requests Session with connect/read timeouts; urllib3 Retry for con
 errors, read timeouts of reads, and 429/502/503/504 with exponential backoff and jitter
 (Retry-After honoured as seconds or an HTTP date); a shared request budget taken before every
 attempt, retries included; and typed errors (syncing.errors) for what is left.
+
+Every socket goes through syncing.urlguard (refused addresses, pinned to the checked address);
+redirects are followed only within the same origin; upstream bodies never go into error
+messages (they are shown in the admin and stored), only an error code the upstream names.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import socket
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader, ReadTimeoutError
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import InvalidHeader, NameResolutionError
 from urllib3.util.retry import Retry
 
-from syncing import conf
+from syncing import conf, urlguard
 from syncing.coordination import TokenBucket
 from syncing.errors import (
     AuthError,
@@ -38,6 +47,13 @@ WRITE_METHODS = frozenset({"POST", "PATCH"})
 
 # (records of one page, total number of records when the upstream says so)
 PageExtractor = Callable[[requests.Response, Any], tuple[list, int | None]]
+MAX_REDIRECTS = 5
+# An upstream's machine-readable error name ("invalid_grant", "BAD_REFRESH_TOKEN") is kept in
+# messages; anything else in a body is not (it may be another service's page).
+_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+_ERROR_CODE_KEYS = ("error", "errorCode", "code", "status", "category")
+
+logger = logging.getLogger(__name__)
 
 
 # True while a request that is safe to repeat goes out although its method is POST (a search
@@ -73,6 +89,64 @@ class UpstreamRetry(Retry):
         return retry
 
 
+class _GuardedConnectionMixin:
+    """Connects to the address syncing.urlguard checked, never to a second lookup's answer.
+    TLS still verifies the certificate against the host name (``self.host``)."""
+
+    def _new_conn(self) -> socket.socket:
+        host = self._dns_host
+        try:
+            self._dns_host = urlguard.checked_address(host, self.port)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        try:
+            return super()._new_conn()
+        finally:
+            self._dns_host = host
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPConnectionPool,
+            "https": _GuardedHTTPSConnectionPool,
+        }
+
+
+class SameOriginSession(requests.Session):
+    """Follows a redirect only to the same scheme, host and port, so the credential headers
+    never travel to another origin; a redirect elsewhere comes back as the 3xx itself."""
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target and _origin(urljoin(resp.url, target)) != _origin(resp.url):
+            return None
+        return target
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
 class UpstreamClient:
     """Base of every provider client. Subclasses set ``auth_header`` and add one method per
     upstream operation. The secret travels only in that header; nothing here logs headers."""
@@ -93,9 +167,12 @@ class UpstreamClient:
         self._budget = budget
         self._on_auth_error = on_auth_error
         self.timeout = (conf.get("SYNC_HTTP_CONNECT_TIMEOUT"), conf.get("SYNC_HTTP_READ_TIMEOUT"))
-        self.session = requests.Session()
+        self.session = SameOriginSession()
+        self.session.max_redirects = MAX_REDIRECTS
+        # Proxies from the environment would connect for us, around the address guard.
+        self.session.trust_env = False
         self.session.headers.update({self.auth_header: secret, "Accept": "application/json"})
-        adapter = HTTPAdapter(max_retries=self._retry_policy())
+        adapter = GuardedAdapter(max_retries=self._retry_policy())
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -167,7 +244,11 @@ class UpstreamClient:
                 method, self.base_url + path, params=params, json=json, timeout=self.timeout
             )
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
-            raise TransientError(f"{method} {path}: {_transport_failure(exc)}") from exc
+            raise TransientError(f"{method} {path}: {TRANSPORT_FAILURE}") from exc
+        except urlguard.UnsafeUrlError as exc:
+            raise PermanentError(f"{method} {path}: {exc}") from None
+        except requests.TooManyRedirects:
+            raise PermanentError(f"{method} {path}: too many redirects") from None
         finally:
             _REPEATABLE.reset(marker)
         return self._check(method, path, response)
@@ -177,12 +258,17 @@ class UpstreamClient:
         and counted like any call. Any status comes back: token endpoints answer 400/401 for
         a refused grant, which the caller judges."""
         self._before_attempt()
+        path = urlsplit(url).path
         try:
             return self.session.post(
                 url, data=form, headers={self.auth_header: None}, timeout=self.timeout
             )
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
-            raise TransientError(f"POST {urlsplit(url).path}: {_transport_failure(exc)}") from exc
+            raise TransientError(f"POST {path}: {TRANSPORT_FAILURE}") from exc
+        except urlguard.UnsafeUrlError as exc:
+            raise PermanentError(f"POST {path}: {exc}") from None
+        except requests.TooManyRedirects:
+            raise PermanentError(f"POST {path}: too many redirects") from None
 
     def get_json(self, path: str, *, params: dict | None = None) -> Any:
         response = self.request("GET", path, params=params)
@@ -227,13 +313,14 @@ class UpstreamClient:
 
     def _check(self, method: str, path: str, response: requests.Response) -> requests.Response:
         status = response.status_code
-        if status < 400:
+        if status < 300:
             return response
-        excerpt = response.text[:300].strip()
         kwargs = {"status": status, "correlation_id": self.correlation_id(response)}
-        message = f"{method} {path}: HTTP {status} {excerpt}".strip()
+        message = status_message(f"{method} {path}", response)
         error: UpstreamError
-        if status in (401, 403):
+        if status < 400:
+            error = PermanentError(f"{message} (a redirect to another origin)", **kwargs)
+        elif status in (401, 403):
             error = AuthError(message, **kwargs)
             if self._on_auth_error is not None:
                 self._on_auth_error(error)
@@ -250,12 +337,35 @@ class UpstreamClient:
         raise error
 
 
-def _transport_failure(exc: requests.RequestException) -> str:
-    """What went wrong, in words, without the request (and so without its headers)."""
-    reason = getattr(exc.args[0], "reason", exc.args[0]) if exc.args else exc
-    if isinstance(exc, requests.Timeout) or isinstance(reason, TimeoutError | ReadTimeoutError):
-        return "timed out"
-    return f"connection failed ({type(reason).__name__})"
+# One message for refused, reset, closed and timed-out connections: telling them apart would
+# tell whoever typed the URL which ports are open on that host.
+TRANSPORT_FAILURE = "no answer (connection failed or timed out)"
+
+
+def status_message(what: str, response: requests.Response) -> str:
+    """``"GET /path: HTTP 400 invalid_grant"``: the status and the upstream's error code,
+    never its body (logged for operators at INFO with the correlation headers)."""
+    text = response.text[:300].strip()
+    if text:
+        logger.info("%s answered HTTP %s: %s", what, response.status_code, text)
+    code = _error_code(response)
+    return f"{what}: HTTP {response.status_code} {code}".strip()
+
+
+def _error_code(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, list) and body:  # Salesforce: [{"errorCode": ..., "message": ...}]
+        body = body[0]
+    if not isinstance(body, dict):
+        return ""
+    for key in _ERROR_CODE_KEYS:
+        value = body.get(key)
+        if isinstance(value, str) and _ERROR_CODE.fullmatch(value):
+            return value
+    return ""
 
 
 def _retry_after(response: requests.Response) -> float | None:

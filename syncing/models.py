@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from syncing import crypto
+from syncing.urlguard import validate_upstream_url
 from workspaces.models import WorkspaceOwned, WorkspaceQuerySet
 
 
@@ -33,7 +34,7 @@ class Connection(WorkspaceOwned):
 
     provider = models.CharField(max_length=32, choices=Provider.choices)
     name = models.CharField(max_length=100)
-    base_url = models.URLField(max_length=500)
+    base_url = models.URLField(max_length=500, validators=[validate_upstream_url])
     credentials_encrypted = models.TextField(blank=True, default="", editable=False)
     enabled = models.BooleanField(default=True)
     options = models.JSONField(default=dict, blank=True)

@@ -23,6 +23,8 @@ from workspaces.models import Membership, User, Workspace
 from workspaces.services import api_key_create
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where tests/syncing/fakes listen; test settings and worker processes allow exactly this.
+FAKE_UPSTREAM_NETWORKS = ["127.0.0.1/32"]
 
 
 @dataclass
@@ -85,7 +87,9 @@ def anonymous() -> APIClient:
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
-    """Fast password hashing, and each test gets its own throttle counters."""
+    """Fast password hashing, each test gets its own throttle counters, and upstream calls
+    may reach the fake upstreams on 127.0.0.1 (and nothing else private)."""
+    settings.SYNC_UPSTREAM_ALLOWED_NETWORKS = FAKE_UPSTREAM_NETWORKS
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {
         "default": {
@@ -116,7 +120,12 @@ def celery_worker_process(transactional_db, settings):
     from config.celery import app
 
     app.control.purge()  # tasks left by an earlier run must not run against this database
-    env = {**os.environ, "DATABASE_URL": database_url_for_test_db(), "DEBUG": "true"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_test_db(),
+        "DEBUG": "true",
+        "SYNC_UPSTREAM_ALLOWED_NETWORKS": ",".join(FAKE_UPSTREAM_NETWORKS),
+    }
     process = subprocess.Popen(
         [
             sys.executable,

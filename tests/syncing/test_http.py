@@ -181,7 +181,8 @@ def test_401_marks_the_connection_needs_reauth_without_retrying(rooms_connection
     assert rooms_fake.count("GET", "/api/v2/statuses") == 1
     rooms_connection.refresh_from_db()
     assert rooms_connection.status == Connection.Status.NEEDS_REAUTH
-    assert "Invalid API key" in rooms_connection.status_detail
+    assert "HTTP 401" in rooms_connection.status_detail
+    assert "Invalid API key" not in rooms_connection.status_detail, "no upstream body is stored"
 
 
 def test_404_and_400_are_permanent(rooms_connection, rooms_fake):

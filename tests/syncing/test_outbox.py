@@ -136,7 +136,7 @@ def test_a_permanent_error_fails_at_once(rooms_connection, rooms_fake):
     assert outbox_message_deliver(message_id=message.pk) == OutboxMessage.Status.FAILED
     message.refresh_from_db()
     assert message.attempts == 1
-    assert "title is required" in message.last_error
+    assert "HTTP 400" in message.last_error
 
 
 def test_a_retry_waits_for_its_backoff(rooms_connection, rooms_fake, settings):

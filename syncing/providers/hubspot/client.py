@@ -28,7 +28,7 @@ from syncing.errors import (
     RateLimitedError,
     RecordError,
 )
-from syncing.http import UpstreamClient
+from syncing.http import UpstreamClient, status_message
 from syncing.providers.hubspot import schemas
 from syncing.validation import validate_record
 
@@ -209,7 +209,7 @@ class HubSpotClient(UpstreamClient):
         if response.status_code in (400, 401, 403):
             # HubSpot answers 400 BAD_REFRESH_TOKEN / BAD_CLIENT_ID: only new consent helps.
             error = AuthError(
-                f"POST {path}: HTTP {response.status_code} {response.text[:300]}".strip(),
+                status_message(f"POST {path}", response),
                 status=response.status_code,
                 correlation_id=self.correlation_id(response),
             )

@@ -33,7 +33,7 @@ from syncing.errors import (
     RateLimitedError,
     RecordError,
 )
-from syncing.http import UpstreamClient
+from syncing.http import UpstreamClient, status_message
 from syncing.models import Connection
 from syncing.providers.salesforce import schemas
 from syncing.validation import validate_record
@@ -255,10 +255,9 @@ class SalesforceClient(UpstreamClient):
         (invalid_grant, invalid_client_id ...) or 401 for credentials it refuses."""
         response = self.post_form(self.login_url + TOKEN_PATH, form)
         if response.status_code in (400, 401):
-            excerpt = response.text[:300].strip()
             self._refused(
                 AuthError(
-                    f"POST {TOKEN_PATH}: HTTP {response.status_code} {excerpt}".strip(),
+                    status_message(f"POST {TOKEN_PATH}", response),
                     status=response.status_code,
                     correlation_id=self.correlation_id(response),
                 )
