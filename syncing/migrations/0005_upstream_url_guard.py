@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncing', '0003_crm'),
+        ('syncing', '0004_syncrun_queued_skipped'),
     ]
 
     operations = [
