@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from rooms.models import Room
 from workspaces.models import ApiKey, Workspace
 from workspaces.services import api_key_authenticate
 
@@ -30,11 +31,18 @@ def test_create_api_key_reuses_an_existing_workspace(cast):
 
 def test_bootstrap_demo_creates_admin_workspace_and_key_once():
     first, second = StringIO(), StringIO()
-    call_command("bootstrap_demo", stdout=first)
-    call_command("bootstrap_demo", stdout=second)
+    call_command("bootstrap_demo", "--no-demo", stdout=first)
+    call_command("bootstrap_demo", "--no-demo", stdout=second)
 
     key = re.search(r"API key:\s+(fs_\S+)", first.getvalue()).group(1)
     assert api_key_authenticate(key).workspace.slug == "demo"
     assert re.search(r"Password:\s+\S{12,}", first.getvalue())
     assert "fs_" not in second.getvalue()
     assert ApiKey.objects.filter(workspace__slug="demo").count() == 1
+
+
+def test_bootstrap_demo_with_no_demo_leaves_the_workspace_empty():
+    call_command("bootstrap_demo", "--no-demo", stdout=StringIO())
+
+    assert Workspace.objects.filter(slug="demo").exists()
+    assert not Room.objects.exists()
