@@ -125,6 +125,16 @@ def demo_bootstrap(*, email: str) -> DemoBootstrap:
     return DemoBootstrap(user=user, workspace=workspace, password=password, issued_key=issued)
 
 
+def user_password_reset(*, email: str) -> str:
+    """Give the user a new random password and return it (``bin/flowsync admin-password``).
+    Raises User.DoesNotExist for an unknown email."""
+    user = User.objects.get(email=email.strip().lower())
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return password
+
+
 def worker_heartbeat_record() -> None:
     WorkerHeartbeat.objects.update_or_create(
         hostname=socket.gethostname(), defaults={"seen_at": timezone.now()}

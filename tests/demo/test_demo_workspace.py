@@ -3,6 +3,7 @@ real data, with the ids docs/demo.md names, and every read endpoint showing some
 
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -89,3 +90,11 @@ def test_a_second_start_adds_nothing_and_no_demo_leaves_the_workspace_empty(api)
 
     assert "Demo data" not in bootstrap()
     assert (Room.objects.count(), Visit.objects.count(), Registrant.objects.count()) == counts
+
+
+def test_docs_demo_page_names_the_rooms_that_exist(api):
+    page = (Path(__file__).resolve().parents[2] / "docs" / "demo.md").read_text()
+    documented = dict(re.findall(r"^\| `(1[0-9a-f-]{35})` \| ([^|]+?) \|", page, re.MULTILINE))
+
+    stored = {str(pk): title for pk, title in Room.objects.values_list("id", "title")}
+    assert documented == stored

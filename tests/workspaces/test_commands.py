@@ -2,7 +2,7 @@ import re
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from rooms.models import Room
 from workspaces.models import ApiKey, Workspace
@@ -46,3 +46,17 @@ def test_bootstrap_demo_with_no_demo_leaves_the_workspace_empty():
 
     assert Workspace.objects.filter(slug="demo").exists()
     assert not Room.objects.exists()
+
+
+def test_admin_password_sets_a_new_password_that_logs_in(client):
+    call_command("bootstrap_demo", "--no-demo", stdout=StringIO())
+    out = StringIO()
+    call_command("admin_password", stdout=out)
+
+    password = re.search(r"Password:\s+(\S+)", out.getvalue()).group(1)
+    assert client.login(email="admin@example.com", password=password)
+
+
+def test_admin_password_names_an_unknown_user():
+    with pytest.raises(CommandError, match=r"No user nobody@example\.com"):
+        call_command("admin_password", "--email", "nobody@example.com")

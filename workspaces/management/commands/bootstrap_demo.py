@@ -31,11 +31,12 @@ class Command(BaseCommand):
             f"Login:     {result.user.email}",
             f"Password:  {result.password}"
             if result.password
-            else "Password:  (set at first start; change it with manage.py changepassword)",
+            else "Password:  (set at first start; reset it with bin/flowsync admin-password)",
             f"Workspace: {result.workspace.slug} (id {result.workspace.pk})",
             f"API key:   {result.issued_key.plaintext}"
             if result.issued_key
-            else "API key:   (shown at first start; make one with manage.py create_api_key demo)",
+            else "API key:   (shown at first start; make one with "
+            "bin/flowsync manage create_api_key demo)",
             f"API docs:  {settings.PUBLIC_BASE_URL}/api/docs",
         ]
         self.stdout.write("\n".join(["", *lines, ""]))
