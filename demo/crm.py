@@ -13,8 +13,9 @@ from syncing.models import Connection, CrmDeal
 from syncing.services import connection_create
 from workspaces.models import Workspace
 
-# Nothing listens on the discard port: a sync started by hand fails at once, visibly.
-UNREACHABLE = "http://127.0.0.1:9"
+# A name under .invalid never resolves (RFC 2606): a sync started by hand fails at once, saying
+# the host cannot be reached, and no request leaves the machine.
+UNREACHABLE = "https://hubspot-demo.invalid"
 STAGES = {
     0: "appointmentscheduled",
     1: "qualifiedtobuy",
