@@ -275,3 +275,9 @@ def workspace_activity_ingest(*, workspace: Workspace, items: list[dict[str, Any
         ],
     )
     return IngestResult(accepted=accepted, duplicates=len(items) - accepted)
+
+
+def chat_flows_name(*, workspace: Workspace, names: dict[str, str]) -> None:
+    """Create flows, or rename them, by upstream id (a chatbot pull's list of workflows)."""
+    refs = [{"key": upstream_id, "name": name} for upstream_id, name in names.items()]
+    _named_upsert(Flow, workspace, "upstream_id", "name", refs)

@@ -22,6 +22,7 @@ class Connection(WorkspaceOwned):
     class Provider(models.TextChoices):
         ROOMS_PLATFORM = "rooms_platform", "Rooms platform (Flowla API v2)"
         WEBINAR_PLATFORM = "webinar_platform", "Webinar platform (FLOW API v1)"
+        CHATBOT_PLATFORM = "chatbot_platform", "Chatbot platform (Flow XO API)"
         # Reserved for the CRM sync.
         HUBSPOT = "hubspot", "HubSpot"
         SALESFORCE = "salesforce", "Salesforce"

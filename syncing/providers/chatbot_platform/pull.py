@@ -1,0 +1,128 @@
+"""The conversations stream: workflows (flow names), then conversations active in the run's
+window with their messages, stored through ``insights.services`` exactly as an ingested batch
+(message ids as client ids), so the insights endpoints answer the same either way.
+
+Window. An incremental run asks for conversations whose last message falls in [cursor less
+``LOOKBACK``, run start); a full refresh drops the start. The end is fixed at the run's start so
+a conversation that gains a message during the run leaves the window instead of moving inside
+it, and the next run (whose window starts before this one's end) reads it.
+
+Offset paging. Leaving the window shifts every later conversation one place towards the start,
+so a page boundary can skip one. Nothing can enter the window during the run (its end is in
+the past), so a shift shows as a smaller ``total`` on a later page: such a pass is followed by
+another (at most ``MAX_PASSES``), in which conversations already read are not fetched again.
+A window still shrinking after that keeps the cursor where it was, so the next run reads it
+again.
+
+Unchanged conversations cost no message call: when the conversation's last message id is
+already stored, it is counted unchanged. Counts are per conversation: created (none of its
+messages was stored), updated (some were new), unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils.dateparse import parse_datetime
+
+from config.formats import iso_utc
+from insights.models import ChatMessage
+from insights.services import chat_events_ingest, chat_flows_name
+from syncing.errors import RecordError
+from syncing.providers.chatbot_platform import schemas
+from syncing.providers.chatbot_platform.client import ChatbotPlatformClient
+from syncing.runs import RunRecorder
+from syncing.validation import validate_record, validate_records
+
+# Messages stored upstream a little after a later one was listed (clock skew, slow writes)
+# are still read by the next incremental run.
+LOOKBACK = timedelta(minutes=5)
+MAX_PASSES = 3
+
+
+def conversations_pull(run: RunRecorder) -> None:
+    client: ChatbotPlatformClient = run.client()  # type: ignore[assignment]
+    workspace = run.connection.workspace
+    _pull_workflows(run, client)
+    since = None if run.run.full_refresh else _cursor_time(run.run.cursor_before)
+    start = iso_utc(since - LOOKBACK) if since else None
+    end = iso_utc(run.run.started_at)
+    read: set[str] = set()
+    for _ in range(MAX_PASSES):
+        totals = set()
+        for page, total in client.conversation_pages(start=start, end=end):
+            totals.add(total)
+            for record in validate_records(schemas.Conversation, page):
+                if isinstance(record, RecordError):
+                    run.record_failure(record)
+                elif record["id"] not in read:
+                    read.add(record["id"])
+                    _pull_conversation(run, client, workspace, record)
+            run.checkpoint()
+        if len(totals) <= 1:  # the list did not shrink under this pass
+            run.cursor_after = {"until": end}
+            return
+    # Still moving after MAX_PASSES: the next run reads this window again.
+    run.cursor_after = run.run.cursor_before
+
+
+def _pull_workflows(run: RunRecorder, client: ChatbotPlatformClient) -> None:
+    names = {}
+    for record in validate_records(schemas.Workflow, client.workflows(), id_field="_id"):
+        if isinstance(record, RecordError):
+            run.record_failure(record)
+        else:
+            names[record["_id"]] = record["name"]
+    chat_flows_name(workspace=run.connection.workspace, names=names)
+
+
+def _pull_conversation(run: RunRecorder, client, workspace, conversation: dict) -> None:
+    last = conversation.get("last_message")
+    if last and _stored(workspace, [last["id"]]):
+        run.count(unchanged=1)
+        return
+    items = []
+    for raw in client.messages(conversation["id_url_encoded"]):
+        try:
+            items.append(_message_item(conversation, validate_record(schemas.Message, raw)))
+        except RecordError as error:
+            run.record_failure(error)
+    known = _stored(workspace, [item["id"] for item in items])
+    result = chat_events_ingest(workspace=workspace, items=_distinct(items))
+    if not result.accepted:
+        run.count(unchanged=1)
+    else:
+        run.count(**{"updated" if known else "created": 1})
+
+
+def _message_item(conversation: dict, message: dict) -> dict:
+    """A message as the ingestion API's validated item: the user's words are received, the
+    bot's and a human agent's are sent."""
+    text = message.get("message")
+    return {
+        "id": message["id"],
+        "kind": "message",
+        "direction": "received" if message["role"] == "user" else "sent",
+        "user": {"id": conversation["user_id"], "name": conversation.get("user_name") or ""},
+        "text": text if isinstance(text, str) else "",
+        "flow": None,
+        "at": message["timestamp"],
+    }
+
+
+def _distinct(items: list[dict]) -> list[dict]:
+    return list({item["id"]: item for item in items}.values())
+
+
+def _stored(workspace, message_ids: list[str]) -> set[str]:
+    return set(
+        ChatMessage.objects.for_workspace(workspace)
+        .filter(client_id__in=message_ids)
+        .values_list("client_id", flat=True)
+    )
+
+
+def _cursor_time(cursor) -> datetime | None:
+    if isinstance(cursor, dict) and isinstance(cursor.get("until"), str):
+        return parse_datetime(cursor["until"])
+    return None

@@ -1,0 +1,237 @@
+"""The chatbot platform's conversations stream against the fake on loopback: the insights
+tables end equal to the upstream's messages, the insights endpoints answer as if the same
+data had been ingested, incremental runs read what changed (also while the run reads), faults
+converge without duplicates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from config.formats import iso_utc
+from insights.models import ChatMessage, ChatUser, Flow
+from syncing.models import Connection, SyncRun
+from syncing.providers.chatbot_platform.client import MESSAGES_LIMIT
+from syncing.services import connection_create
+from syncing.streams import stream_run
+from tests.factories import WorkspaceFactory
+from tests.syncing.fakes.chatbot_platform import FakeChatbotPlatform
+from workspaces.services import api_key_create
+
+pytestmark = pytest.mark.django_db
+
+MESSAGES = "/messages"
+
+
+@pytest.fixture
+def fake():
+    fake = FakeChatbotPlatform().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def connection(workspace, fake) -> Connection:
+    return connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.CHATBOT_PLATFORM,
+        name="Flow XO",
+        base_url=fake.url,
+        api_key=fake.api_key,
+        options={"requests_per_second": 1000, "burst": 1000},
+    )
+
+
+def pull(connection_, **options) -> SyncRun:
+    run = stream_run(connection=connection_, stream="conversations", **options)
+    assert run is not None
+    return run
+
+
+def message_calls(fake) -> int:
+    return sum(1 for _, path in fake.requests if path.endswith(MESSAGES))
+
+
+def upstream(fake) -> dict[str, tuple]:
+    return {
+        m["id"]: (
+            "received" if m["role"] == "user" else "sent",
+            m["message"],
+            m["timestamp"],
+            m["conversation"].split("/c/")[1],
+        )
+        for m in fake.all_messages()
+    }
+
+
+def stored(workspace) -> dict[str, tuple]:
+    return {
+        m.client_id: (m.direction, m.text, iso_utc(m.sent_at), m.user.upstream_id)
+        for m in ChatMessage.objects.for_workspace(workspace).select_related("user")
+    }
+
+
+def test_a_full_sync_stores_every_message_field_by_field(connection, fake, workspace):
+    fake.populate(30)
+
+    run = pull(connection, full_refresh=True)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert (run.created, run.updated, run.unchanged, run.failed) == (30, 0, 0, 0)
+    assert stored(workspace) == upstream(fake)
+    users = {u.upstream_id: u.name for u in ChatUser.objects.for_workspace(workspace)}
+    assert users == {c["user_id"]: c["user_name"] for c in fake.conversations.values()}
+    flows = {f.upstream_id: f.name for f in Flow.objects.for_workspace(workspace)}
+    assert flows == {w["_id"]: w["name"] for w in fake.workflows}
+
+
+def test_insights_answer_the_same_as_after_ingesting_the_same_data(
+    connection, fake, workspace, client
+):
+    fake.populate(25, start=datetime(2026, 11, 20, 9, tzinfo=UTC))
+    pull(connection, full_refresh=True)
+    twin = WorkspaceFactory(slug="ingested")
+    events = [
+        {
+            "id": m["id"],
+            "kind": "message",
+            "direction": "received" if m["role"] == "user" else "sent",
+            "user": {"id": c["user_id"], "name": c["user_name"]},
+            "text": m["message"],
+            "at": m["timestamp"],
+        }
+        for c in fake.conversations.values()
+        for m in fake.messages[c["id"]]
+    ]
+    twin_key = api_key_create(workspace=twin, name="t").plaintext
+    posted = client.post(
+        "/api/insights/events",
+        {"events": events},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {twin_key}",
+    )
+    assert posted.status_code in (200, 201), posted.content
+    pulled_key = api_key_create(workspace=workspace, name="p").plaintext
+
+    for path in ("/api/insights", "/api/insights/top_messages"):
+        query = {"start": "2026-11-19", "end": "2026-11-22", "unit": "day", "offset": "60"}
+        answers = [
+            client.get(path, query, HTTP_AUTHORIZATION=f"Bearer {key}").json()
+            for key in (pulled_key, twin_key)
+        ]
+        assert answers[0] == answers[1]
+    stats = answers[0]
+    assert stats  # the top messages of 25 conversations are not empty
+
+
+def test_a_second_run_reads_no_messages_and_changes_nothing(connection, fake, workspace):
+    fake.populate(20)
+    pull(connection, full_refresh=True)
+    calls = message_calls(fake)
+
+    run = pull(connection, full_refresh=True)
+
+    assert (run.created, run.updated, run.unchanged) == (0, 0, 20)
+    assert message_calls(fake) == calls
+
+
+def test_an_incremental_run_reads_exactly_the_conversations_that_changed(
+    connection, fake, workspace
+):
+    fake.populate(20)
+    pull(connection)
+    fake.add_message("user00003", "user", "Is there a free trial?")
+    calls = message_calls(fake)
+
+    run = pull(connection)
+
+    assert (run.created, run.updated) == (0, 1)
+    assert message_calls(fake) == calls + 1
+    assert stored(workspace) == upstream(fake)
+
+
+def test_a_conversation_that_gains_a_message_during_the_run_loses_nothing(
+    connection, fake, workspace
+):
+    """150 conversations make two list pages; a conversation read on page 1 gains a message
+    before page 2 is listed, leaves the window and shifts page 2 by one place."""
+    fake.populate(150)
+    newest_first = sorted(
+        fake.conversations,
+        key=lambda c: fake.conversations[c]["last_message"]["timestamp"],
+        reverse=True,
+    )
+    moved = newest_first[10].split("/c/")[1]
+
+    def gain_a_message_once(query: dict) -> None:
+        if query.get("skip") == "100" and fake.on_list is not None:
+            fake.on_list = None
+            fake.add_message(moved, "user", "One more thing", at=datetime.now(UTC))
+
+    fake.on_list = gain_a_message_once
+
+    first = pull(connection, full_refresh=True)
+
+    assert first.status == SyncRun.Status.SUCCEEDED, first.errors
+    missing = set(upstream(fake)) - set(stored(workspace))
+    assert len(missing) == 1  # only the message written after the run started
+    second = pull(connection)
+    assert stored(workspace) == upstream(fake)
+    assert second.updated == 1
+
+
+def test_with_a_fifth_of_requests_failing_the_runs_converge_without_duplicates(
+    connection, fake, workspace, settings
+):
+    settings.SYNC_HTTP_RETRIES = 5
+    fake.populate(60)
+    fake.fault_rate = 0.2
+    fake.fault_kinds = ("503", "429", "429-bare", "timeout")
+    fake.retry_after = 0
+    fake.slow_seconds = 0.7
+
+    runs = []
+    while not runs or runs[-1].status != SyncRun.Status.SUCCEEDED:
+        assert len(runs) < 4, [run.errors for run in runs]
+        runs.append(pull(connection, full_refresh=True))
+
+    assert len(fake.faults_served) > 10
+    assert stored(workspace) == upstream(fake)
+    assert ChatMessage.objects.for_workspace(workspace).count() == len(fake.all_messages())
+
+
+def test_a_message_list_that_ignores_paging_is_read_once(connection, fake, workspace):
+    for n in range(MESSAGES_LIMIT + 5):
+        fake.add_message("chatty", "user", f"line {n}", at=datetime.now(UTC) - timedelta(hours=1))
+    fake.ignore_message_paging = True
+
+    run = pull(connection, full_refresh=True)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert message_calls(fake) == 1
+    assert ChatMessage.objects.for_workspace(workspace).count() == MESSAGES_LIMIT + 5
+
+
+def test_a_malformed_conversation_is_recorded_and_the_others_are_stored(
+    connection, fake, workspace
+):
+    fake.populate(5)
+    broken = next(iter(fake.conversations.values()))
+    del broken["user_id"]
+
+    run = pull(connection, full_refresh=True)
+
+    assert run.status == SyncRun.Status.PARTIAL
+    assert (run.created, run.failed) == (4, 1)
+    assert "user_id" in run.errors[0]["message"]
+
+
+def test_refused_credentials_mark_the_connection_for_reauthentication(connection, fake):
+    fake.api_key = "rotated"
+
+    run = pull(connection)
+
+    assert run.status == SyncRun.Status.FAILED
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.NEEDS_REAUTH
