@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncing', '0004_syncrun_queued_skipped'),
+        ('syncing', '0005_upstream_url_guard'),
     ]
 
     operations = [
