@@ -1,6 +1,8 @@
 """Every request example of the README and docs/ runs against a live server on the demo data.
 
-An example is a ```sh block that calls curl. Each block runs on its own in bash (``set -euo
+An example is a ```sh block that calls curl on the local server (``$BASE`` or
+``http://127.0.0.1:8000``; a block about another host, such as a production health check, is
+not one). Each block runs on its own in bash (``set -euo
 pipefail``, curl failing on any status of 400 or more), exactly as written except for what a
 reader substitutes: the server address (``http://127.0.0.1:8000``) and the variables the docs
 tell the reader to set (``KEY``, ``BASE``, and for the HubSpot webhook example
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 DOCUMENTED_ADDRESS = "http://127.0.0.1:8000"
 FENCE = re.compile(r"^\s*```(\w*)\s*$")
+LOCAL_SERVER = re.compile(r"\$BASE\b|\$\{BASE\}|" + re.escape(DOCUMENTED_ADDRESS))
 APP_SECRET = "docs-example-app-secret"
 
 
@@ -70,7 +73,7 @@ def examples_of(path: Path) -> list[Example]:
         if language == "json" and adjacent and previous:
             previous.expected = json.loads(body)
         previous = None
-        if language == "sh" and re.search(r"\bcurl\b", body):
+        if language == "sh" and re.search(r"\bcurl\b", body) and LOCAL_SERVER.search(body):
             previous = Example(document, start, body, None)
             found.append(previous)
     return found
