@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -48,6 +49,11 @@ class NotFound(ApplicationError):
 class Forbidden(ApplicationError):
     status_code = status.HTTP_403_FORBIDDEN
     code = "permission_denied"
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "too_large"
 
 
 class Conflict(ApplicationError):
@@ -92,6 +98,9 @@ def _validation_message(fields: dict[str, list[str]]) -> str:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):  # a body without Content-Length, read past the limit
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(f"The request body is larger than {limit:,} bytes.")
     if isinstance(exc, ApplicationError):
         set_rollback()  # a service that wrote and then raised leaves nothing behind
         return Response(

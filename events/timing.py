@@ -55,7 +55,14 @@ def local_start(date: dt.date, time: dt.time, timezone: str) -> dt.datetime:
     naive = dt.datetime.combine(date, time)
     first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
     if first.utcoffset() == second.utcoffset():
-        return first.astimezone(UTC)
+        try:
+            return first.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(
+                f"{naive:%Y-%m-%d %H:%M:%S} in {timezone} is outside the supported calendar "
+                "(years 1 to 9999 in UTC).",
+                code="out_of_range",
+            ) from None
     round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     if round_trip != naive:
         raise ValidationError(

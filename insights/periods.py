@@ -8,7 +8,7 @@ nothing happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 UNITS = ("hour", "day", "month")
 MAX_OFFSET_MINUTES = 14 * 60
@@ -97,4 +97,7 @@ def series_build(*, time_range: TimeRange, tz: timezone, unit: str) -> Series:
             )
         starts.append(current)
         current = next_unit_start(current, unit)
+    if starts:
+        # Buckets are answered in UTC too; the first may start before year 1 there.
+        starts[0].astimezone(UTC)
     return Series(range=time_range, tz=tz, unit=unit, starts=tuple(starts))

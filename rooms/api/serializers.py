@@ -186,7 +186,9 @@ class RoomCreateInputSerializer(RoomUpdateInputSerializer):
         Room, source="duplicate_from", required=False, allow_null=True
     )
     labelId = WorkspaceRelatedField(Label, source="label", required=False, allow_null=True)
-    email = serializers.EmailField(source="contact_email", required=False, allow_null=True)
+    email = serializers.EmailField(
+        source="contact_email", required=False, allow_null=True, max_length=254
+    )
 
     def validate_templateId(self, template: Room | None) -> Room | None:
         if template is not None and not template.is_template:
@@ -423,7 +425,7 @@ class ActionItemUpdateInputSerializer(StrictSerializer):
     access = _access_field()
     position = _position_field()
     assignees = serializers.ListField(
-        child=serializers.EmailField(), required=False, max_length=MAX_ASSIGNEES
+        child=serializers.EmailField(max_length=254), required=False, max_length=MAX_ASSIGNEES
     )
 
 

@@ -42,7 +42,8 @@ def verify(connection: Connection, request: HttpRequest) -> WebhookNotice:
         raise WebhookRejected("The connection has no Attio webhook secret.")
     signature = next((request.headers[h] for h in SIGNATURE_HEADERS if h in request.headers), "")
     expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    # Bytes: compare_digest refuses a str with non-ASCII characters (a header is hostile input).
+    if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         raise WebhookRejected("Missing or invalid Attio-Signature.")
     return _notice(request.body, request.headers.get("Idempotency-Key", "").strip())
 
