@@ -281,17 +281,21 @@ class UpstreamClient:
     def pages(
         self, path: str, *, extract: PageExtractor, params: dict | None = None, limit: int = 100
     ) -> Iterator[list]:
-        """Pages of records from a page/limit list, until a short or empty page or the total."""
-        page = 1
+        """Pages of records from a page/limit list, until a short or empty page or the total.
+        An upstream that ignores paging (a plain array) answers a page longer than asked for,
+        or the same page again: that is the whole list, read once."""
+        page, previous = 1, None
         while True:
             query = {**(params or {}), "page": page, "limit": limit}
             response = self.request("GET", path, params=query)
             records, total = extract(response, self.parse_json(response, f"GET {path}"))
+            if records == previous:
+                return
             if records:
                 yield records
-            if len(records) < limit or (total is not None and page * limit >= total):
+            if len(records) != limit or (total is not None and page * limit >= total):
                 return
-            page += 1
+            page, previous = page + 1, records
 
     # --- responses --------------------------------------------------------------------------
 

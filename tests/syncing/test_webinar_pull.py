@@ -312,6 +312,43 @@ def test_with_a_fifth_of_requests_failing_the_runs_converge_and_lose_nothing(
     assert (check.created, check.updated, check.failed) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("registrants", [12, 10])
+def test_a_registrant_list_that_ignores_paging_is_read_once(db, registrants):
+    """Spec 004 documents the list as a plain array: a page longer than asked for, or the same
+    page again, is the whole list (an endless loop used to starve the account's budget)."""
+    fake = FakeWebinarPlatform().start()
+    try:
+        fake.ignores_paging = True
+        session = fake.add_session(period="future")
+        for n in range(registrants):
+            fake.add_registrant(session["token"], email=f"p{n}@example.com")
+        connection = _connection(fake)
+
+        result = stream_run(
+            connection=connection, stream="webinars", full_refresh=True, page_size=10
+        )
+
+        assert result.status == SyncRun.Status.SUCCEEDED, result.errors
+        stored = Registrant.objects.filter(session__upstream_id=session["token"])
+        assert stored.count() == registrants
+        # Longer than asked for: one call; exactly a page: the repeat ends it.
+        calls = fake.count("GET", "/api/v1/reports/events/sessions/registrants/")
+        assert calls == (1 if registrants > 10 else 2)
+    finally:
+        fake.stop()
+
+
+def _connection(fake) -> Connection:
+    return connection_create(
+        workspace=WorkspaceFactory(),
+        provider=Connection.Provider.WEBINAR_PLATFORM,
+        name="FLOW",
+        base_url=fake.url,
+        api_key=fake.api_key,
+        options={"requests_per_second": 1000, "burst": 1000},
+    )
+
+
 def _sync_queries(registrants: int, page_size: int) -> int:
     """Queries of a full sync of one upcoming session, in a workspace of its own."""
     fake = FakeWebinarPlatform().start()
@@ -319,14 +356,7 @@ def _sync_queries(registrants: int, page_size: int) -> int:
         session = fake.add_session(period="future")
         for n in range(registrants):
             fake.add_registrant(session["token"], email=f"p{n}@example.com")
-        connection = connection_create(
-            workspace=WorkspaceFactory(),
-            provider=Connection.Provider.WEBINAR_PLATFORM,
-            name="FLOW",
-            base_url=fake.url,
-            api_key=fake.api_key,
-            options={"requests_per_second": 1000, "burst": 1000},
-        )
+        connection = _connection(fake)
         with CaptureQueriesContext(db_connection) as queries:
             result = stream_run(
                 connection=connection, stream="webinars", full_refresh=True, page_size=page_size

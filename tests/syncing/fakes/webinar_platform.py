@@ -70,6 +70,8 @@ class FakeWebinarPlatform(FakeUpstream):
         self.chats: dict[str, list[dict]] = {}
         # Session token -> a compiled report answered as it is instead of the built one.
         self.reports: dict[str, dict] = {}
+        # The registrant list as spec 004 documents it: one plain array, paging ignored.
+        self.ignores_paging = False
         self._ids = itertools.count(1000)
 
     def add_operator(self, **fields) -> dict:
@@ -207,6 +209,8 @@ class FakeWebinarPlatform(FakeUpstream):
 
     def list_registrants(self, token: str, query: dict) -> tuple[int, object, dict]:
         registrants = self.registrants[token]
+        if self.ignores_paging:
+            return 200, registrants, {}
         page, limit = int(query.get("page", "1")), int(query.get("limit", "1000"))
         start = (page - 1) * limit
         total = {"X-Total-Count": str(len(registrants))}
