@@ -1,8 +1,9 @@
 """The one HTTP layer every provider client builds on.
 
 Per client: a requests Session with connect/read timeouts; urllib3 Retry for connection
-errors, read timeouts of reads, and 429/502/503/504 with exponential backoff and jitter
-(Retry-After honoured as seconds or an HTTP date); a shared request budget taken before every
+errors, read timeouts of reads, 429 and 5xx (500 of reads only) with exponential backoff and
+jitter (Retry-After honoured as seconds or an HTTP date); a read answered with a body that is
+not JSON is read again with the same backoff; a shared request budget taken before every
 attempt, retries included; and typed errors (syncing.errors) for what is left.
 
 Every socket goes through syncing.urlguard (refused addresses, pinned to the checked address);
@@ -13,8 +14,10 @@ messages (they are shown in the admin and stored), only an error code the upstre
 from __future__ import annotations
 
 import logging
+import random
 import re
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar
@@ -40,7 +43,9 @@ from syncing.errors import (
     ValidationError,
 )
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A 500 too: upstreams answer it for transient trouble (a failed dependency, a deploy); only
+# reads are retried after a 5xx (writes below), so repeating one is harmless.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Not retried inside a call after a read error or a 5xx: the upstream may have applied them.
 # The outbox retries them after looking the object up. A 429 means "not applied": retried.
 WRITE_METHODS = frozenset({"POST", "PATCH"})
@@ -271,8 +276,21 @@ class UpstreamClient:
             raise PermanentError(f"POST {path}: too many redirects") from None
 
     def get_json(self, path: str, *, params: dict | None = None) -> Any:
-        response = self.request("GET", path, params=params)
-        return self.parse_json(response, f"GET {path}")
+        return self._read_json(path, params)[1]
+
+    def _read_json(self, path: str, params: dict | None) -> tuple[requests.Response, Any]:
+        """A GET and its JSON body. A body that is not JSON (truncated, a proxy's error page)
+        is read again after a backoff, up to SYNC_HTTP_RETRIES times: a GET is safe to repeat."""
+        attempt = 0
+        while True:
+            response = self.request("GET", path, params=params)
+            try:
+                return response, self.parse_json(response, f"GET {path}")
+            except MalformedResponseError:
+                if attempt == conf.get("SYNC_HTTP_RETRIES"):
+                    raise
+            time.sleep(_backoff(attempt))
+            attempt += 1
 
     def send_json(self, method: str, path: str, body: Any, *, repeatable: bool = False) -> Any:
         response = self.request(method, path, json=body, repeatable=repeatable)
@@ -287,8 +305,7 @@ class UpstreamClient:
         page, previous = 1, None
         while True:
             query = {**(params or {}), "page": page, "limit": limit}
-            response = self.request("GET", path, params=query)
-            records, total = extract(response, self.parse_json(response, f"GET {path}"))
+            records, total = extract(*self._read_json(path, query))
             if records == previous:
                 return
             if records:
@@ -370,6 +387,13 @@ def _error_code(response: requests.Response) -> str:
         if isinstance(value, str) and _ERROR_CODE.fullmatch(value):
             return value
     return ""
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds before retry number ``attempt + 1``, as urllib3 Retry computes them."""
+    delay = conf.get("SYNC_HTTP_BACKOFF_FACTOR") * 2**attempt
+    delay += random.uniform(0, conf.get("SYNC_HTTP_BACKOFF_JITTER"))
+    return min(delay, conf.get("SYNC_HTTP_BACKOFF_MAX"))
 
 
 def _retry_after(response: requests.Response) -> float | None:

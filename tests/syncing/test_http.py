@@ -52,13 +52,22 @@ def test_transient_faults_of_a_read_are_retried_until_it_succeeds(
     assert client.calls == 3
 
 
-def test_a_500_is_transient_but_not_retried_within_the_call(rooms_connection, rooms_fake):
-    # Only 502/503/504 are retried inside a call; a 500 is often a bug that repeats.
-    rooms_fake.inject("500", method="GET")
+@pytest.mark.parametrize("fault", ["500", "malformed"])
+def test_a_read_answered_500_or_a_malformed_body_is_read_again(rooms_connection, rooms_fake, fault):
+    rooms_fake.inject(fault, times=2, method="GET")
+    client = connection_client(rooms_connection)
+
+    assert [status["id"] for status in client.statuses()] == ["st-open", "st-won"]
+    assert client.calls == 3
+
+
+def test_a_write_answered_500_is_not_repeated(rooms_connection, rooms_fake):
+    # The upstream may have applied it: the outbox looks the object up before trying again.
+    rooms_fake.inject("500", method="POST")
     client = connection_client(rooms_connection)
 
     with pytest.raises(errors.TransientError) as caught:
-        client.statuses()
+        client.room_create({"title": "Acme"})
 
     assert caught.value.status == 500
     assert caught.value.correlation_id == "req-1"
@@ -196,12 +205,15 @@ def test_404_and_400_are_permanent(rooms_connection, rooms_fake):
     assert rooms_fake.count("POST", "/api/v2/rooms") == 1
 
 
-def test_malformed_json_is_a_transient_error(rooms_connection, rooms_fake):
-    rooms_fake.inject("malformed", method="GET")
+def test_a_body_still_malformed_after_the_retries_is_a_transient_error(
+    rooms_connection, rooms_fake
+):
+    rooms_fake.inject("malformed", times=10, method="GET")
     client = connection_client(rooms_connection)
 
     with pytest.raises(errors.MalformedResponseError, match="not JSON"):
         list(client.room_pages())
+    assert client.calls == 4  # the first read and SYNC_HTTP_RETRIES = 3 more
 
 
 def test_room_analytics_is_validated(rooms_connection, rooms_fake):
