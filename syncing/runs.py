@@ -8,7 +8,8 @@
         run.cursor_after = {...}
 
 An upstream error ends the run as failed (recorded, not raised); any other exception is
-recorded and raised. ``cursor_after`` is stored only for a run that finished.
+recorded and raised. ``cursor_after`` is stored for a run that finished; a failed run stores
+``resume_from`` instead, when the stream set one (the cursor of the work it finished).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class RunRecorder:
     connection: Connection
     lock: Lock
     cursor_after: object = None
+    resume_from: object = None
     _clients: list[UpstreamClient] = field(default_factory=list)
 
     def client(self) -> UpstreamClient:
@@ -82,6 +84,8 @@ class RunRecorder:
         self.run.upstream_calls = sum(client.calls for client in self._clients)
         if status != SyncRun.Status.FAILED:
             self.run.cursor_after = self.cursor_after
+        elif self.resume_from is not None:
+            self.run.cursor_after = self.resume_from
         self.run.save()
         for client in self._clients:
             client.close()

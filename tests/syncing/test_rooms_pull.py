@@ -203,30 +203,31 @@ def test_a_room_moved_by_an_update_during_the_run_holds_the_cursor_back(
     assert Room.objects.filter(upstream_id__in=list(rooms_fake.rooms)).count() == 105
 
 
-def test_with_a_fifth_of_requests_failing_the_sync_converges_and_loses_nothing(
+def test_with_a_fifth_of_requests_failing_one_run_pulls_everything(
     rooms_connection, rooms_fake, workspace, members, settings
 ):
-    settings.SYNC_HTTP_RETRIES = 5
+    settings.SYNC_HTTP_RETRIES = 6
     rooms_fake.populate(120)
     rooms_fake.fault_rate = 0.2
-    rooms_fake.fault_kinds = ("503", "429", "timeout")
+    rooms_fake.fault_kinds = ("503", "500", "malformed", "429", "timeout")
     rooms_fake.retry_after = 0
     rooms_fake.slow_seconds = 0.7  # beyond the 0.5 s read timeout of the tests
 
-    runs = []
-    while not runs or runs[-1].status != SyncRun.Status.SUCCEEDED:
-        assert len(runs) < 4, [run.errors for run in runs]
-        runs.append(pull(rooms_connection))
+    run = pull(rooms_connection)
 
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert len(rooms_fake.faults_served) > 20
-    assert sum(run.created for run in runs) == 120
+    assert counts(run) == (120, 0, 0, 0)
     assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]
 
 
-def test_a_page_that_keeps_failing_fails_the_run_and_the_next_run_goes_on(
+def test_a_page_that_keeps_failing_fails_the_run_and_the_next_run_resumes_after_it(
     rooms_connection, rooms_fake, workspace, members
 ):
-    rooms = rooms_fake.populate(130)
+    start = datetime.now(UTC) - timedelta(days=1)
+    rooms = [
+        rooms_fake.add_room(title=f"Room {n}", at=start + timedelta(minutes=n)) for n in range(130)
+    ]
 
     def fail_the_next_list_page(room_id: str) -> None:
         if room_id == rooms[99]["id"]:  # the last room of page 1
@@ -238,16 +239,43 @@ def test_a_page_that_keeps_failing_fails_the_run_and_the_next_run_goes_on(
 
     assert failed.status == SyncRun.Status.FAILED
     assert "HTTP 503" in failed.errors[-1]["message"]
-    assert failed.cursor_after is None
     assert Room.objects.count() == failed.created == 100  # page 1 is kept
+    # ... and so is the progress: the next run starts after page 1.
+    assert failed.cursor_after == {"updatedAt": rooms[99]["updatedAt"]}
     rooms_connection.refresh_from_db()
     assert rooms_connection.status == "failing"
 
     rooms_fake.on_analytics = None
+    rooms_fake.requests.clear()
     again = pull(rooms_connection)
 
     assert again.status == SyncRun.Status.SUCCEEDED
-    assert counts(again) == (30, 0, 100, 0)
+    assert again.cursor_before == failed.cursor_after
+    # Page 1 again only within the lookback (rooms 94 to 99, one minute apart).
+    assert counts(again) == (30, 0, 6, 0)
+    assert rooms_fake.count("GET", "/api/v2/rooms/") == 36
+    assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]
+
+
+def test_a_room_whose_analytics_keep_failing_is_a_failure_and_the_next_run_reads_it(
+    rooms_connection, rooms_fake, workspace, members
+):
+    rooms = rooms_fake.populate(5)
+    broken = rooms[2]["id"]
+    rooms_fake.inject("500", times=4, method="GET", path=f"/api/v2/rooms/{broken}/analytics")
+
+    run = pull(rooms_connection)
+
+    assert run.status == SyncRun.Status.PARTIAL
+    assert counts(run) == (4, 0, 0, 1)
+    assert [error["upstreamId"] for error in run.errors] == [broken]
+    # The cursor waits at the room it could not read.
+    assert run.cursor_after == {"updatedAt": rooms[2]["updatedAt"]}
+
+    again = pull(rooms_connection)
+
+    assert again.status == SyncRun.Status.SUCCEEDED
+    assert again.created == 1
     assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]
 
 

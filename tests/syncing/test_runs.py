@@ -80,7 +80,8 @@ def test_a_record_missing_a_required_field_is_a_recorded_failure(rooms_connectio
 def test_an_upstream_failure_fails_the_run_keeps_the_cursor_and_flags_the_connection(
     rooms_connection, rooms_fake
 ):
-    rooms_fake.inject("500", method="GET")
+    # The first try and the three retries of the tests' HTTP settings.
+    rooms_fake.inject("500", times=4, method="GET")
 
     with sync_run(connection=rooms_connection, stream="rooms", trigger="schedule") as run:
         read_rooms(run)
@@ -89,7 +90,7 @@ def test_an_upstream_failure_fails_the_run_keeps_the_cursor_and_flags_the_connec
     assert record.status == SyncRun.Status.FAILED
     assert record.cursor_after is None
     assert record.errors[0]["status"] == 500
-    assert record.errors[0]["correlationId"] == "req-1"
+    assert record.errors[0]["correlationId"] == "req-4"
     rooms_connection.refresh_from_db()
     assert rooms_connection.status == Connection.Status.FAILING
 

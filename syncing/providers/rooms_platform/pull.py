@@ -12,9 +12,11 @@ The list has no filter, so every page is read (older rooms are skipped without t
 analytics); reading to the end also shows rooms updated during the run, which re-appear there.
 Such a move shifts later rooms one place towards the start, past a page already read, so the
 cursor then stays at the moved room's old ``updatedAt`` and the next run reads that stretch
-again. The cursor never passes the run's start. A full refresh ignores the cursor and archives
-the upstream rooms it did not see, after asking for each one by id (a room missed through such
-a shift is found that way and written, not archived).
+again. The cursor never passes the run's start, nor a room whose analytics could not be read
+(recorded as a failure of that room; the run goes on). A run that fails keeps what it wrote
+and the cursor of its last finished page, so the next run resumes there. A full refresh
+ignores the cursor and archives the upstream rooms it did not see, after asking for each one
+by id (a room missed through such a shift is found that way and written, not archived).
 
 Pulled writes never go through rooms.services (whose writes enqueue outbox pushes): a pulled
 room must not be pushed back upstream.
@@ -29,7 +31,13 @@ from datetime import datetime, timedelta
 from django.utils.dateparse import parse_datetime
 
 from config.formats import iso_utc
-from syncing.errors import NotFoundError, RecordError
+from syncing.errors import (
+    AuthError,
+    NotFoundError,
+    RateLimitedError,
+    RecordError,
+    UpstreamError,
+)
 from syncing.providers.rooms_platform import schemas
 from syncing.providers.rooms_platform.client import API, RoomsPlatformClient
 from syncing.providers.rooms_platform.mapping import PulledRoom, room_parse
@@ -60,7 +68,8 @@ def rooms_pull(run: RunRecorder) -> None:
     since = None if run.run.full_refresh else _cursor_time(run.run.cursor_before)
     reading = _Reading(since=since - LOOKBACK if since else None)
     for page in client.room_pages():
-        _pull_rooms(run, client, workspace, reading.take(run, page))
+        reading.hold(_pull_rooms(run, client, workspace, reading.take(run, page)))
+        run.resume_from = reading.cursor_after(started=run.run.started_at, before=since)
         run.checkpoint()
     if run.run.full_refresh:
         _archive_vanished(run, client, workspace, reading.listed)
@@ -69,8 +78,8 @@ def rooms_pull(run: RunRecorder) -> None:
 
 class _Reading:
     """What the run has read so far: the ids listed, each room's first updatedAt, the newest
-    updatedAt, and the oldest updatedAt a room had before it moved to the end of the list
-    during the run."""
+    updatedAt, the oldest updatedAt a room had before it moved to the end of the list during
+    the run, and the oldest of a room that could not be read (held for the next run)."""
 
     def __init__(self, since: datetime | None):
         self.since = since
@@ -78,6 +87,11 @@ class _Reading:
         self.first_updated: dict[str, datetime] = {}
         self.newest: datetime | None = None
         self.moved_from: datetime | None = None
+        self.held: datetime | None = None
+
+    def hold(self, updated: datetime | None) -> None:
+        if updated is not None:
+            self.held = min(updated, self.held or updated)
 
     def take(self, run: RunRecorder, page: list) -> list[tuple[dict, dict]]:
         """The page's valid records to pull, each with its raw JSON (malformed ones recorded,
@@ -101,11 +115,12 @@ class _Reading:
 
     def cursor_after(self, *, started: datetime, before: datetime | None) -> dict | None:
         """The newest updatedAt read (never behind the cursor before, never past the run's
-        start), or where a room moved from if that is earlier."""
+        start), or where a room moved from or a held room is if that is earlier."""
         newest = max((moment for moment in (self.newest, before) if moment), default=None)
         if newest is None:
             return None
-        return {"updatedAt": iso_utc(min(newest, started, self.moved_from or newest))}
+        earliest = min(newest, started, self.moved_from or newest, self.held or newest)
+        return {"updatedAt": iso_utc(earliest)}
 
 
 def _cursor_time(cursor) -> datetime | None:
@@ -116,14 +131,23 @@ def _cursor_time(cursor) -> datetime | None:
 
 def _pull_rooms(
     run: RunRecorder, client: RoomsPlatformClient, workspace, records: list[tuple[dict, dict]]
-) -> None:
-    """Fetch each record's analytics; validate and write the rooms whose digest changed."""
-    fetched = []
+) -> datetime | None:
+    """Fetch each record's analytics; validate and write the rooms whose digest changed.
+    A room whose analytics cannot be read is a recorded failure, not the end of the run;
+    returns the oldest updatedAt of such rooms (the cursor must not pass them)."""
+    fetched, held = [], None
     for record, raw in records:
         try:
             analytics = client.get_json(f"{API}/rooms/{record['id']}/analytics")
         except NotFoundError:
             continue  # deleted upstream since it was listed; a full refresh archives it
+        except (AuthError, RateLimitedError):
+            raise  # every other call would fail (or be refused) the same way
+        except UpstreamError as error:
+            error.upstream_id = record["id"]
+            run.record_failure(error)
+            held = min(record["updatedAt"], held or record["updatedAt"])
+            continue
         fetched.append((record, analytics, _digest(raw, analytics)))
     known = rooms_known(workspace=workspace, upstream_ids=[record["id"] for record, *_ in fetched])
     changed: list[PulledRoom] = []
@@ -138,6 +162,7 @@ def _pull_rooms(
             error.upstream_id = record["id"]
             run.record_failure(error)
     run.count(**rooms_write(workspace=workspace, rooms=changed, known=known))
+    return held
 
 
 def _digest(raw_record: dict, raw_analytics) -> str:
@@ -158,7 +183,7 @@ def _archive_vanished(
             alive.append(client.get_json(f"{API}/rooms/{upstream_id}"))
         except NotFoundError:
             gone.append(upstream_id)
-    if alive:
+    if alive:  # one that fails to read is recorded; the next full refresh asks again
         _pull_rooms(run, client, workspace, _Reading(since=None).take(run, alive))
     rooms_archive(workspace=workspace, upstream_ids=gone)
     run.checkpoint()
