@@ -5,16 +5,21 @@ converge without duplicates."""
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from config.formats import iso_utc
 from insights.models import ChatMessage, ChatUser, Flow
+from syncing.coordination import redis_client
 from syncing.models import Connection, SyncRun
 from syncing.providers.chatbot_platform.client import MESSAGES_LIMIT
 from syncing.services import connection_create
 from syncing.streams import stream_run
+from syncing.tasks import run_stream
+from tests.conftest import wait_until
 from tests.factories import WorkspaceFactory
 from tests.syncing.fakes.chatbot_platform import FakeChatbotPlatform
 from workspaces.services import api_key_create
@@ -235,3 +240,42 @@ def test_refused_credentials_mark_the_connection_for_reauthentication(connection
     assert run.status == SyncRun.Status.FAILED
     connection.refresh_from_db()
     assert connection.status == Connection.Status.NEEDS_REAUTH
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_run_leaves_nothing_duplicated(request, monkeypatch, fake):
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.syncing.rooms_pull_worker_settings")
+    worker = request.getfixturevalue("celery_worker_process")  # run locks expire in 5 s
+    workspace = WorkspaceFactory()
+    connection_ = connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.CHATBOT_PLATFORM,
+        name="Flow XO",
+        base_url=fake.url,
+        api_key=fake.api_key,
+        options={"requests_per_second": 1000, "burst": 1000},
+    )
+    fake.populate(150)  # two list pages
+    fake.delay = 0.02  # slow enough for the kill to land while page 2 is read
+
+    run_stream.delay(connection_.pk, "conversations", SyncRun.Trigger.MANUAL, False)
+    killed = wait_until(
+        lambda: SyncRun.objects.filter(connection=connection_, created__gte=100).first(),
+        timeout=120,
+        interval=0.05,
+    )
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    wait_until(lambda: not redis_client().exists(f"sync:lock:run:{connection_.pk}:conversations"))
+    fake.delay = 0.0
+
+    run = pull(connection_)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.created + run.unchanged == 150
+    assert run.created < 50 + 1  # the killed run's first page was kept
+    assert stored(workspace) == upstream(fake)
+    assert ChatMessage.objects.for_workspace(workspace).count() == len(fake.all_messages())
+    killed.refresh_from_db()
+    assert killed.status == SyncRun.Status.FAILED
