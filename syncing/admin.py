@@ -1,94 +1,37 @@
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from syncing.models import Connection, OutboxMessage, SyncRun
+from syncing.connection_form import connection_form_for, schedule_field_names, setup_of
+from syncing.models import CRM_PROVIDERS, Connection, OutboxMessage, SyncRun
 from syncing.outbox import outbox_message_retry
 from syncing.schedules import (
     connection_schedules_ensure,
     connection_schedules_follow_enabled,
     connection_stream_overview,
 )
-from syncing.services import (
-    connection_delete,
-    connection_merge_credentials,
-    connection_set_credentials,
-    connection_test,
-)
+from syncing.services import connection_delete, connection_merge_credentials, connection_test
 from syncing.streams import stream_queue, streams_of
 from workspaces.admin_scoping import EDITOR_ROLES, WorkspaceScopedAdmin
 
 
-class ConnectionForm(forms.ModelForm):
-    # Secrets are write-only: the page shows only the names of what is stored.
-    api_key = forms.CharField(
-        label="API key / secret",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Stored encrypted. Leave blank to keep the stored key.",
-    )
-    other_credentials = forms.JSONField(
-        label="Other credentials",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
-        help_text='A JSON object merged into the stored credentials, e.g. {"client_id": "…", '
-        '"client_secret": "…", "refresh_token": "…", "app_secret": "…"}; a null value removes '
-        "that key. Stored encrypted, never shown again.",
-    )
-
-    class Meta:
-        model = Connection
-        fields = [
-            "workspace",
-            "provider",
-            "name",
-            "base_url",
-            "api_key",
-            "other_credentials",
-            "enabled",
-            "default_owner",
-            "options",
-        ]
-
-    def clean_other_credentials(self):
-        value = self.cleaned_data.get("other_credentials")
-        if value in (None, ""):
-            return {}
-        if not isinstance(value, dict) or not all(
-            isinstance(item, str | type(None)) for item in value.values()
-        ):
-            raise forms.ValidationError("Give a JSON object of text values (or null to remove).")
-        return value
-
-    def clean(self):
-        cleaned = super().clean()
-        stored = self.instance.has_credentials
-        if not stored and not cleaned.get("api_key") and not cleaned.get("other_credentials"):
-            self.add_error("api_key", "A new connection needs its API key or other credentials.")
-        owner, workspace = cleaned.get("default_owner"), cleaned.get("workspace")
-        if owner and workspace and not workspace.memberships.filter(user=owner).exists():
-            self.add_error("default_owner", "The default owner must be a member of the workspace.")
-        return cleaned
-
-
 @admin.register(Connection)
 class ConnectionAdmin(WorkspaceScopedAdmin):
-    form = ConnectionForm
     change_form_template = "admin/syncing/connection/change_form.html"
     list_display = ["name", "workspace", "provider", "base_url", "enabled", "status"]
     list_filter = ["provider", "status", "enabled", "workspace"]
     search_fields = ["name", "base_url"]
     readonly_fields = [
         "credentials_stored",
+        "instance_url",
         "api_usage",
         "status",
         "status_detail",
@@ -98,11 +41,68 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
     ]
     actions = ["test_connection", "sync_now", "full_refresh"]
 
+    # --- the form, per provider -------------------------------------------------------------
+
+    def _provider(self, request, obj: Connection | None) -> str:
+        if obj is not None:
+            return obj.provider
+        return request.POST.get("provider") or request.GET.get("provider", "")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = connection_form_for(self._provider(request, obj))
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        provider = self._provider(request, obj)
+        setup = setup_of(provider)
+        main = ["workspace", "provider", "name", "base_url", "enabled"]
+        if provider in CRM_PROVIDERS:
+            main.append("default_owner")
+        credentials = [secret.key for secret in setup.secrets]
+        if obj is not None:
+            credentials.append("credentials_stored")
+        if provider == Connection.Provider.SALESFORCE and obj is not None:
+            credentials.append("instance_url")
+        fieldsets = [
+            (None, {"fields": main}),
+            ("Credentials", {"fields": credentials}),
+            ("Schedules", {"fields": schedule_field_names(provider)}),
+        ]
+        if obj is not None:
+            status = ["status", "status_detail", "status_changed_at"]
+            if provider == Connection.Provider.SALESFORCE:
+                status.append("api_usage")
+            fieldsets.append(("Status", {"fields": status}))
+        fieldsets.append(("Advanced", {"fields": ["options"], "classes": ["collapse"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "provider"] if obj is not None else fields
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Choose the provider first: the form's fields depend on it."""
+        if self._provider(request, None) not in Connection.Provider.values:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Add connection: choose the provider",
+                "providers": Connection.Provider.choices,
+            }
+            return TemplateResponse(
+                request, "admin/syncing/connection/choose_provider.html", context
+            )
+        return super().add_view(request, form_url, extra_context)
+
     @admin.display(description="Credentials")
     def credentials_stored(self, obj: Connection) -> str:
         if not obj.has_credentials:
             return "none"
         return f"stored (encrypted): {', '.join(sorted(obj.credentials))}"
+
+    @admin.display(description="Instance URL (learned from the token)")
+    def instance_url(self, obj: Connection) -> str:
+        return obj.credentials.get("instance_url") or "not yet (the first test or run asks)"
 
     @admin.display(description="API usage")
     def api_usage(self, obj: Connection) -> str:
@@ -115,15 +115,20 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if form.cleaned_data.get("api_key"):
-            connection_set_credentials(connection=obj, api_key=form.cleaned_data["api_key"])
-        if form.cleaned_data.get("other_credentials"):
-            connection_merge_credentials(
-                connection=obj, changes=form.cleaned_data["other_credentials"]
-            )
+        changes = form.secret_changes()
+        if changes:
+            connection_merge_credentials(connection=obj, changes=changes)
         connection_schedules_ensure(connection=obj)
         if change and "enabled" in form.changed_data:
             connection_schedules_follow_enabled(connection=obj)
+        form.save_schedules(obj)
+        if obj.has_credentials:
+            self._report_test(request, obj)
+
+    def _report_test(self, request, connection: Connection) -> None:
+        result = connection_test(connection=connection)
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        self.message_user(request, f"Test of {connection.name}: {result.detail}", level)
 
     def delete_model(self, request, obj):
         connection_delete(connection=obj)
@@ -157,23 +162,42 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
     def full_refresh(self, request, queryset: QuerySet):
         self._queue_all_streams(request, queryset, full_refresh=True)
 
-    def get_urls(self):
-        sync = path(
-            "<path:object_id>/sync/",
-            self.admin_site.admin_view(self.sync_stream_view),
-            name="syncing_connection_sync",
-        )
-        return [sync, *super().get_urls()]
+    # --- the change page's buttons ----------------------------------------------------------
 
-    def sync_stream_view(self, request, object_id):
-        """POST stream=<name> [full_refresh=1]: the change page's per-stream buttons."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+    def get_urls(self):
+        def button(route: str, view, name: str):
+            return path(f"<path:object_id>/{route}/", self.admin_site.admin_view(view), name=name)
+
+        return [
+            button("sync", self.sync_stream_view, "syncing_connection_sync"),
+            button("test", self.test_view, "syncing_connection_test"),
+            *super().get_urls(),
+        ]
+
+    def _editable(self, request, object_id) -> Connection:
         connection = self.get_object(request, unquote(object_id))
         if connection is None:
             raise Http404
         if not self.has_change_permission(request, connection):
             raise PermissionDenied
+        return connection
+
+    def _back(self, connection: Connection):
+        return redirect(reverse("admin:syncing_connection_change", args=[connection.pk]))
+
+    def test_view(self, request, object_id):
+        """POST: the change page's Test connection button."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        connection = self._editable(request, object_id)
+        self._report_test(request, connection)
+        return self._back(connection)
+
+    def sync_stream_view(self, request, object_id):
+        """POST stream=<name> [full_refresh=1]: the change page's per-stream buttons."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        connection = self._editable(request, object_id)
         stream = request.POST.get("stream", "")
         full_refresh = request.POST.get("full_refresh") == "1"
         if stream not in streams_of(connection.provider):
@@ -184,7 +208,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             stream_queue(connection=connection, stream=stream, full_refresh=full_refresh)
             kind = "Full refresh" if full_refresh else "Sync"
             self.message_user(request, f"{kind} of {stream} queued.", messages.SUCCESS)
-        return redirect(reverse("admin:syncing_connection_change", args=[connection.pk]))
+        return self._back(connection)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         connection = self.get_object(request, unquote(object_id))

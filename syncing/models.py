@@ -29,6 +29,8 @@ class Connection(WorkspaceOwned):
         ATTIO = "attio", "Attio"
 
     class Status(models.TextChoices):
+        # Until the first test or run: nothing is known about the credentials yet.
+        NEVER_RUN = "never_run", "Never run"
         OK = "ok", "OK"
         FAILING = "failing", "Failing"
         NEEDS_REAUTH = "needs_reauth", "Needs re-authentication"
@@ -39,7 +41,7 @@ class Connection(WorkspaceOwned):
     credentials_encrypted = models.TextField(blank=True, default="", editable=False)
     enabled = models.BooleanField(default=True)
     options = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEVER_RUN)
     status_detail = models.TextField(blank=True, default="")
     status_changed_at = models.DateTimeField(null=True, blank=True)
     # CRM connections: owns the rooms auto-created for deals whose owner is not a member.
@@ -52,6 +54,9 @@ class Connection(WorkspaceOwned):
         help_text="CRM connections: owner of auto-created rooms when the deal's owner is not "
         "a member of the workspace.",
     )
+    # What a CRM's own lists said at the last test (syncing.crm.catalog): its pipelines and
+    # stages, and which write-back fields exist. Not a secret; read by forms, never edited.
+    crm_catalog = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

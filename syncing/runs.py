@@ -176,5 +176,5 @@ def sync_run(
             recorder._finish(SyncRun.Status.FAILED)
             raise
         recorder._finish(SyncRun.Status.PARTIAL if run.failed else SyncRun.Status.SUCCEEDED)
-        if connection.status == Connection.Status.FAILING:
+        if connection.status in (Connection.Status.FAILING, Connection.Status.NEVER_RUN):
             connection_set_status(connection=connection, status=Connection.Status.OK)

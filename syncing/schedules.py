@@ -9,7 +9,6 @@ on switches its schedules with it, and deleting the connection deletes them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,8 +22,37 @@ from syncing.streams import streams_of
 TASK = "syncing.run_stream"
 
 
-def schedule_name(connection: Connection, stream: str, *, full_refresh: bool = False) -> str:
-    return f"sync:{connection.pk}:{stream}" + (":full_refresh" if full_refresh else "")
+@dataclass(frozen=True)
+class ScheduleSlot:
+    """One schedule a provider's streams ask for: each stream's, plus a full-refresh one for
+    streams with ``full_refresh_every``."""
+
+    stream: str
+    full_refresh: bool
+    every: timedelta  # the default
+
+    @property
+    def key(self) -> str:
+        return f"{self.stream}:full_refresh" if self.full_refresh else self.stream
+
+    @property
+    def label(self) -> str:
+        return f"{self.stream} (full reconciliation)" if self.full_refresh else self.stream
+
+
+def schedule_slots(provider: str) -> list[ScheduleSlot]:
+    slots = []
+    for stream, definition in streams_of(provider).items():
+        slots.append(ScheduleSlot(stream=stream, full_refresh=False, every=definition.every))
+        if definition.full_refresh_every is not None:
+            slots.append(
+                ScheduleSlot(stream=stream, full_refresh=True, every=definition.full_refresh_every)
+            )
+    return slots
+
+
+def schedule_name(connection: Connection, slot_key: str) -> str:
+    return f"sync:{connection.pk}:{slot_key}"
 
 
 def _interval(every: timedelta) -> IntervalSchedule:
@@ -40,39 +68,54 @@ def connection_schedules(connection: Connection) -> QuerySet[PeriodicTask]:
     return PeriodicTask.objects.filter(name__startswith=f"sync:{connection.pk}:").order_by("name")
 
 
-def _wanted(connection: Connection) -> Iterator[tuple[str, str, timedelta, bool]]:
-    """(schedule name, stream, interval, full refresh) of each schedule the streams ask for."""
-    for stream, definition in streams_of(connection.provider).items():
-        yield schedule_name(connection, stream), stream, definition.every, False
-        if definition.full_refresh_every is not None:
-            name = schedule_name(connection, stream, full_refresh=True)
-            yield name, stream, definition.full_refresh_every, True
-
-
 @transaction.atomic
 def connection_schedules_ensure(*, connection: Connection) -> list[PeriodicTask]:
     """Create the missing schedules of the connection's streams (existing ones are kept as
     staff left them)."""
     tasks = []
-    for name, stream, every, full_refresh in _wanted(connection):
+    for slot in schedule_slots(connection.provider):
         kwargs = {
             "connection_id": connection.pk,
-            "stream": stream,
+            "stream": slot.stream,
             "trigger": SyncRun.Trigger.SCHEDULE,
         }
-        what = "Reads all of" if full_refresh else "Pulls"
+        what = "Reads all of" if slot.full_refresh else "Pulls"
         task, _ = PeriodicTask.objects.get_or_create(
-            name=name,
+            name=schedule_name(connection, slot.key),
             defaults={
                 "task": TASK,
-                "interval": _interval(every),
-                "kwargs": json.dumps({**kwargs, "full_refresh": True} if full_refresh else kwargs),
+                "interval": _interval(slot.every),
+                "kwargs": json.dumps(
+                    {**kwargs, "full_refresh": True} if slot.full_refresh else kwargs
+                ),
                 "enabled": connection.enabled,
-                "description": f"{what} the {stream} stream of {connection.name}.",
+                "description": f"{what} the {slot.stream} stream of {connection.name}.",
             },
         )
         tasks.append(task)
     return tasks
+
+
+def connection_schedule_set(
+    *, connection: Connection, slot_key: str, every_minutes: int | None, enabled: bool
+) -> None:
+    """Staff's edit of one schedule from the connection page: on or off, and "every N
+    minutes" (None keeps the schedule as it is, e.g. a crontab set under Periodic tasks)."""
+    task = PeriodicTask.objects.get(name=schedule_name(connection, slot_key))
+    task.enabled = enabled
+    if every_minutes is not None:
+        task.interval = _interval(timedelta(minutes=every_minutes))
+        task.crontab = None
+    task.save()
+
+
+def schedule_every_minutes(task: PeriodicTask | None) -> int | None:
+    """The schedule's interval in whole minutes, or None when it is not a whole-minute
+    interval (a crontab, seconds)."""
+    if task is None or task.interval is None:
+        return None
+    seconds = int(task.interval.schedule.run_every.total_seconds())
+    return seconds // 60 if seconds % 60 == 0 else None
 
 
 def connection_schedules_follow_enabled(*, connection: Connection) -> None:
@@ -92,25 +135,28 @@ def connection_schedules_delete(*, connection: Connection) -> int:
 
 @dataclass(frozen=True)
 class StreamOverview:
-    name: str
+    slot: ScheduleSlot
     schedule: PeriodicTask | None
     last_run: SyncRun | None
 
 
 def connection_stream_overview(*, connection: Connection) -> list[StreamOverview]:
-    """Each stream of the connection with its schedule and latest run (the admin page)."""
+    """Each schedule of the connection with its stream's latest run of that kind (the admin
+    page)."""
     schedules = {
         task.name: task
         for task in connection_schedules(connection).select_related("interval", "crontab")
     }
     overview = []
-    for stream in streams_of(connection.provider):
-        last_run = SyncRun.objects.filter(connection=connection, stream=stream).first()
+    for slot in schedule_slots(connection.provider):
+        runs = SyncRun.objects.filter(connection=connection, stream=slot.stream)
+        if slot.full_refresh:
+            runs = runs.filter(full_refresh=True)
         overview.append(
             StreamOverview(
-                name=stream,
-                schedule=schedules.get(schedule_name(connection, stream)),
-                last_run=last_run,
+                slot=slot,
+                schedule=schedules.get(schedule_name(connection, slot.key)),
+                last_run=runs.first(),
             )
         )
     return overview

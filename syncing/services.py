@@ -8,7 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncing import crypto
-from syncing.errors import AuthError, RecordError, UpstreamError
+from syncing.errors import (
+    AuthError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    RecordError,
+    TransientError,
+    UpstreamError,
+)
 from syncing.http import UpstreamClient
 from syncing.models import Connection
 from syncing.providers import NoClientError, client_for
@@ -101,6 +109,29 @@ class ConnectionTestResult:
     detail: str
 
 
+def upstream_error_summary(connection: Connection, error: UpstreamError | RecordError) -> str:
+    """What went wrong, in our own words: the upstream's body never reaches the admin (it may
+    echo what we sent, or carry markup). Messages without an HTTP status are flowsync's own
+    (a missing credential, a malformed setting, a connection refused)."""
+    name = connection.get_provider_display()
+    status = getattr(error, "status", None)
+    if isinstance(error, RecordError):
+        return f"{name} answered in a shape flowsync does not recognise."
+    if status is None:
+        return error.message
+    if isinstance(error, AuthError):
+        return f"{name} refused the credentials (HTTP {status}); enter them again."
+    if isinstance(error, RateLimitedError):
+        return f"{name} is limiting requests (HTTP {status}); try again later."
+    if isinstance(error, NotFoundError):
+        return f"HTTP 404: the base URL does not lead to the {name} API (or the API version)."
+    if isinstance(error, MalformedResponseError):
+        return f"HTTP {status}: the answer was not JSON; is the base URL the {name} API?"
+    if isinstance(error, TransientError):
+        return f"HTTP {status}: {name} is unavailable right now; try again later."
+    return f"HTTP {status}: {name} refused the request."
+
+
 def connection_test(*, connection: Connection) -> ConnectionTestResult:
     """One cheap upstream call with the stored credentials; the status follows the result."""
     try:
@@ -109,13 +140,15 @@ def connection_test(*, connection: Connection) -> ConnectionTestResult:
         return ConnectionTestResult(ok=False, detail=str(error))
     try:
         detail = client.ping()
-    except AuthError as error:
-        return ConnectionTestResult(ok=False, detail=f"Credentials refused: {error.message}")
     except (UpstreamError, RecordError) as error:
-        connection_set_status(
-            connection=connection, status=Connection.Status.FAILING, detail=error.message
+        summary = upstream_error_summary(connection, error)
+        status = (
+            Connection.Status.NEEDS_REAUTH
+            if isinstance(error, AuthError)
+            else Connection.Status.FAILING
         )
-        return ConnectionTestResult(ok=False, detail=error.message)
+        connection_set_status(connection=connection, status=status, detail=summary)
+        return ConnectionTestResult(ok=False, detail=summary)
     finally:
         client.close()
     connection_set_status(connection=connection, status=Connection.Status.OK, detail=detail)

@@ -4,6 +4,12 @@ import pytest
 
 from syncing.coordination import redis_client
 from syncing.models import Connection
+from syncing.schedules import (
+    connection_schedules,
+    schedule_every_minutes,
+    schedule_name,
+    schedule_slots,
+)
 from syncing.services import connection_create
 from tests.factories import WorkspaceFactory
 from tests.syncing.fakes.rooms_platform import FakeRoomsPlatform
@@ -106,16 +112,28 @@ def connection(staff, rooms_fake) -> Connection:
     )
 
 
+def schedule_form_values(connection) -> dict[str, object]:
+    """The Schedules fields of the connection form as the page shows them now."""
+    values: dict[str, object] = {}
+    tasks = {task.name: task for task in connection_schedules(connection)}
+    for slot in schedule_slots(connection.provider):
+        task = tasks[schedule_name(connection, slot.key)]
+        field = f"schedule_{slot.key.replace(':', '_')}"
+        values[f"{field}_every"] = schedule_every_minutes(task) or ""
+        if task.enabled:
+            values[f"{field}_on"] = "on"
+    return values
+
+
 def admin_edit_connection(client, connection, **changes):
     """POST the connection's admin change form with its current values and ``changes``."""
     data = {
         "workspace": connection.workspace_id,
-        "provider": connection.provider,
         "name": connection.name,
         "base_url": connection.base_url,
         "enabled": "on",
         "options": "{}",
-        "api_key": "",
+        **schedule_form_values(connection),
         **changes,
     }
     return client.post(f"/admin/syncing/connection/{connection.pk}/change/", data)

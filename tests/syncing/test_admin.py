@@ -27,6 +27,8 @@ def test_adding_a_connection_stores_the_key_encrypted_and_never_shows_it(client,
             "api_key": SECRET,
             "enabled": "on",
             "options": "{}",
+            "schedule_rooms_every": "15",
+            "schedule_rooms_on": "on",
         },
         follow=True,
     )
@@ -54,12 +56,12 @@ def test_a_new_connection_needs_a_key(client, staff):
         },
     )
 
-    assert "A new connection needs its API key or other credentials." in response.content.decode()
+    assert "A new connection needs its api key." in response.content.decode()
     assert not Connection.objects.filter(name="Keyless").exists()
 
 
 def test_a_blank_key_keeps_the_stored_one_and_a_new_key_clears_needs_reauth(
-    client, staff, connection
+    client, staff, connection, rooms_fake
 ):
     client.force_login(staff.owner.user)
     admin_edit_connection(client, connection, name="Flowla EU")
@@ -68,6 +70,7 @@ def test_a_blank_key_keeps_the_stored_one_and_a_new_key_clears_needs_reauth(
     assert connection.credentials == {"api_key": SECRET}
 
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.NEEDS_REAUTH)
+    rooms_fake.api_key = "new-secret"
     admin_edit_connection(client, connection, name="Flowla EU", api_key="new-secret")
     connection.refresh_from_db()
     assert connection.credentials == {"api_key": "new-secret"}
@@ -84,7 +87,7 @@ def test_test_connection_shows_the_result(client, staff, connection, rooms_fake)
 
     rooms_fake.api_key = "revoked"
     page = client.post(url, action, follow=True).content.decode()
-    assert "Acme Flowla: Credentials refused" in page
+    assert "Acme Flowla: Rooms platform (Flowla API v2) refused the credentials (HTTP 401)" in page
     assert SECRET not in page
     connection.refresh_from_db()
     assert connection.status == Connection.Status.NEEDS_REAUTH

@@ -54,7 +54,7 @@ def test_connections_are_listed_with_health_and_streams_and_never_credentials(
     assert listed["id"] == connection.pk
     assert listed["name"] == "Flowla"
     assert listed["provider"] == "rooms_platform"
-    assert listed["status"] == "ok"
+    assert listed["status"] == "never_run"  # neither tested nor run yet
     assert listed["streams"] == ["rooms"]
     assert rooms_fake.api_key not in response.content.decode()
     assert "credentials" not in json.dumps(listed).lower()

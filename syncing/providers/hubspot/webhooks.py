@@ -52,12 +52,15 @@ def signature(secret: str, *, method: str, uri: str, body: bytes, timestamp: str
 
 def verify(connection, request) -> WebhookNotice:
     """The delivery's event ids and deal ids, once its signature holds; WebhookRejected
-    otherwise (no app secret, missing or bad signature, stale or bad timestamp)."""
-    secret = connection.credentials.get("app_secret", "")
+    otherwise (no client secret, missing or bad signature, stale or bad timestamp)."""
+    # HubSpot signs with the app's client secret, the one OAuth uses too (entered once);
+    # "app_secret" is where connections made before the per-field form keep it.
+    credentials = connection.credentials
+    secret = credentials.get("client_secret") or credentials.get("app_secret", "")
     given = request.headers.get(SIGNATURE_HEADER, "")
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
     if not secret:
-        raise WebhookRejected("The connection has no app secret to check signatures with.")
+        raise WebhookRejected("The connection has no client secret to check signatures with.")
     if not given or not timestamp:
         raise WebhookRejected("Missing HubSpot signature or timestamp.")
     if not timestamp.isdigit() or abs(time.time() * 1000 - int(timestamp)) > MAX_AGE_MS:

@@ -58,7 +58,7 @@ def connection(workspace) -> Connection:
         provider=Connection.Provider.HUBSPOT,
         name="Acme HubSpot",
         base_url="http://crm.example",
-        credentials={"access_token": "pat-unused", "app_secret": APP_SECRET},
+        credentials={"access_token": "pat-unused", "client_secret": APP_SECRET},
     )
 
 
@@ -136,11 +136,17 @@ def test_a_missing_header_is_rejected(connection, missing):
         verify(connection, delivery(connection, headers={missing: None}))
 
 
-def test_a_connection_without_an_app_secret_rejects_everything(connection):
+def test_a_connection_without_a_client_secret_rejects_everything(connection):
     connection.credentials = {"access_token": "pat-unused"}
 
-    with pytest.raises(WebhookRejected, match="app secret"):
+    with pytest.raises(WebhookRejected, match="client secret"):
         verify(connection, delivery(connection))
+
+
+def test_a_secret_kept_as_app_secret_before_the_per_field_form_still_verifies(connection):
+    connection.credentials = {"access_token": "pat-unused", "app_secret": APP_SECRET}
+
+    assert verify(connection, delivery(connection)).deal_ids
 
 
 def test_encoded_characters_of_the_uri_are_decoded_before_signing(connection):

@@ -1,0 +1,222 @@
+"""Setting a connection up from its admin page alone: the provider first, one write-only field
+per secret, the base URL prefilled, "never run" until tested, a test on save and a Test
+connection button whose messages are flowsync's own words, schedules edited in place."""
+
+from __future__ import annotations
+
+import pytest
+from django_celery_beat.models import PeriodicTask
+
+from syncing.models import Connection
+from syncing.schedules import schedule_every_minutes
+from tests.syncing.conftest import ADMIN_API_KEY, admin_edit_connection
+from tests.syncing.fakes.attio import API_KEY as ATTIO_KEY
+from tests.syncing.fakes.attio import FakeAttio
+from tests.syncing.fakes.salesforce import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    FakeSalesforce,
+)
+
+pytestmark = pytest.mark.django_db
+
+ADD = "/admin/syncing/connection/add/"
+
+
+@pytest.fixture
+def owner_client(client, staff):
+    client.force_login(staff.owner.user)
+    return client
+
+
+@pytest.fixture
+def attio_fake():
+    fake = FakeAttio().start()
+    yield fake
+    fake.stop()
+
+
+def change_page(client, connection) -> str:
+    return client.get(f"/admin/syncing/connection/{connection.pk}/change/").content.decode()
+
+
+def test_adding_starts_by_choosing_the_provider(owner_client):
+    page = owner_client.get(ADD).content.decode()
+
+    for provider in Connection.Provider.values:
+        assert f'href="?provider={provider}"' in page
+
+
+@pytest.mark.parametrize(
+    ("provider", "origin", "labels"),
+    [
+        (
+            "hubspot",
+            "https://api.hubapi.com",
+            [
+                "Private app access token",
+                "App client id",
+                "App client secret",
+                "OAuth refresh token",
+            ],
+        ),
+        ("salesforce", "https://login.salesforce.com", ["Login host", "Consumer key"]),
+        ("attio", "https://api.attio.com", ["Access token", "Webhook secret"]),
+        ("rooms_platform", "https://api.flowla.com", ["API key"]),
+    ],
+)
+def test_the_form_asks_for_each_secret_of_the_provider_and_prefills_its_origin(
+    owner_client, provider, origin, labels
+):
+    page = owner_client.get(f"{ADD}?provider={provider}").content.decode()
+
+    assert f'value="{origin}"' in page
+    for label in labels:
+        assert label in page
+    assert "Other credentials" not in page
+    assert 'type="password"' in page
+
+
+def test_a_webinar_connection_has_no_prefilled_origin(owner_client):
+    page = owner_client.get(f"{ADD}?provider=webinar_platform").content.decode()
+
+    assert 'name="base_url" value=' not in page
+
+
+def test_attio_secrets_are_entered_once_each_kept_encrypted_and_never_shown(
+    owner_client, staff, attio_fake
+):
+    owner_client.post(
+        f"{ADD}?provider=attio",
+        {
+            "workspace": staff.workspace.pk,
+            "provider": "attio",
+            "name": "Attio",
+            "base_url": attio_fake.url,
+            "api_key": ATTIO_KEY,
+            "webhook_secret": "whsec-attio-1",
+            "enabled": "on",
+            "options": '{"requests_per_second": 100, "burst": 100}',
+        },
+    )
+    connection = Connection.objects.get(name="Attio")
+    assert connection.credentials == {"api_key": ATTIO_KEY, "webhook_secret": "whsec-attio-1"}
+
+    admin_edit_connection(owner_client, connection, webhook_secret="whsec-attio-2")
+
+    connection.refresh_from_db()
+    assert connection.credentials == {"api_key": ATTIO_KEY, "webhook_secret": "whsec-attio-2"}
+    page = change_page(owner_client, connection)
+    assert "stored (encrypted): api_key, webhook_secret" in page
+    for secret in (ATTIO_KEY, "whsec-attio-1", "whsec-attio-2"):
+        assert secret not in page
+    assert page.count("Stored (encrypted); leave blank to keep it.") == 2
+
+
+def test_a_new_connection_is_never_run_until_tested_and_saving_tests_it(
+    owner_client, staff, rooms_fake
+):
+    rooms_fake.api_key = ADMIN_API_KEY
+    response = owner_client.post(
+        ADD,
+        {
+            "workspace": staff.workspace.pk,
+            "provider": "rooms_platform",
+            "name": "Flowla",
+            "base_url": rooms_fake.url,
+            "api_key": "a-mistyped-key",
+            "enabled": "on",
+            "options": "{}",
+            "schedule_rooms_every": "15",
+            "schedule_rooms_on": "on",
+        },
+        follow=True,
+    )
+
+    connection = Connection.objects.get(name="Flowla")
+    assert "Test of Flowla: Rooms platform (Flowla API v2) refused the credentials (HTTP 401)" in (
+        response.content.decode()
+    )
+    assert connection.status == Connection.Status.NEEDS_REAUTH
+
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.NEVER_RUN)
+    assert "Never run" in owner_client.get("/admin/syncing/connection/").content.decode()
+
+    page = admin_edit_connection(owner_client, connection, api_key=ADMIN_API_KEY)
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.OK
+    assert page.status_code == 302
+
+
+def test_the_test_button_reports_success_and_failure_in_its_own_words(
+    owner_client, connection, rooms_fake
+):
+    test_url = f"/admin/syncing/connection/{connection.pk}/test/"
+
+    ok = owner_client.post(test_url, follow=True).content.decode()
+    assert "Test of Acme Flowla: 2 room statuses readable" in ok
+    assert 'id="connection-status">OK<' in ok
+
+    rooms_fake.inject("500", path="/api/v2/statuses")
+    failed = owner_client.post(test_url, follow=True).content.decode()
+    assert "HTTP 500: Rooms platform (Flowla API v2) is unavailable right now" in failed
+    assert "Failing" in failed
+    # The fake's error body ({"message": "Upstream trouble"}) never reaches the page.
+    assert "Upstream trouble" not in failed
+
+
+def test_a_member_cannot_test_a_connection(client, staff, connection, rooms_fake):
+    client.force_login(staff.member.user)
+
+    response = client.post(f"/admin/syncing/connection/{connection.pk}/test/")
+
+    assert response.status_code == 403
+    assert rooms_fake.requests == []
+
+
+def test_each_schedule_is_edited_as_every_n_minutes_and_on_off(owner_client, connection):
+    admin_edit_connection(owner_client, connection, schedule_rooms_every="5", schedule_rooms_on="")
+
+    task = PeriodicTask.objects.get(name=f"sync:{connection.pk}:rooms")
+    assert (schedule_every_minutes(task), task.enabled) == (5, False)
+    page = change_page(owner_client, connection)
+    assert 'name="schedule_rooms_every" value="5"' in page
+
+    admin_edit_connection(owner_client, connection, schedule_rooms_every="0")
+    task.refresh_from_db()
+    assert schedule_every_minutes(task) == 5  # refused: at least one minute
+
+
+def test_salesforce_shows_the_login_host_and_the_instance_learned_from_the_token(
+    owner_client, staff
+):
+    fake = FakeSalesforce().start()
+    try:
+        response = owner_client.post(
+            f"{ADD}?provider=salesforce",
+            {
+                "workspace": staff.workspace.pk,
+                "provider": "salesforce",
+                "name": "Salesforce",
+                "base_url": fake.url,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "refresh_token": REFRESH_TOKEN,
+                "enabled": "on",
+                "options": "{}",
+            },
+            follow=True,
+        )
+    finally:
+        fake.stop()
+
+    connection = Connection.objects.get(name="Salesforce")
+    assert "Test of Salesforce: Opportunity readable" in response.content.decode()
+    page = change_page(owner_client, connection)
+    assert "Instance URL (learned from the token)" in page
+    assert connection.credentials["instance_url"] in page
+    # Both schedules of the deals stream are on the page, the daily one included.
+    assert 'name="schedule_deals_full_refresh_every" value="1440"' in page
+    assert CLIENT_SECRET not in page
+    assert REFRESH_TOKEN not in page
