@@ -1,14 +1,20 @@
 """Reads for the chatbot insights. Every figure is an SQL aggregate; the number of queries is
-fixed whatever the data or the range (six for the metrics, one for each top list)."""
+fixed whatever the data or the range (four for the metrics, one for each top list).
+
+On PostgreSQL the message and trigger figures come from the rollups (insights.rollups); on
+SQLite (no triggers to keep them) from the rows themselves. Users' first-seen times are read
+from the users, one row per user, on both."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower, Trim, Trunc
 
+from insights import rollups
 from insights.models import ChatMessage, ChatUser, FlowTrigger
 from insights.periods import Series, TimeRange, unit_label
 from workspaces.models import Workspace
@@ -22,7 +28,6 @@ MESSAGE_FIGURES = {
     "received_messages": Count("user", filter=RECEIVED),
     "sent_messages": Count("user", filter=SENT),
 }
-MESSAGE_ZEROS = dict.fromkeys(MESSAGE_FIGURES, 0)
 FIGURES = (
     "active_users",
     "total_users",
@@ -31,6 +36,7 @@ FIGURES = (
     "received_messages",
     "sent_messages",
 )
+FIGURE_ZEROS = dict.fromkeys(FIGURES, 0)
 
 
 def _in_range(queryset: QuerySet, field: str, time_range: TimeRange) -> QuerySet:
@@ -49,27 +55,40 @@ def _by_unit(queryset: QuerySet, field: str, series: Series, **figures) -> dict[
     return {row.pop("unit"): row for row in rows}
 
 
+def _chat_figures_from_rows(
+    workspace: Workspace, series: Series
+) -> tuple[dict[datetime, dict], dict]:
+    """As rollups.chat_figures, from the messages and triggers themselves. Four queries."""
+    messages = ChatMessage.objects.for_workspace(workspace)
+    triggers = FlowTrigger.objects.for_workspace(workspace)
+    totals = {
+        **_in_range(messages, "sent_at", series.range).aggregate(**MESSAGE_FIGURES),
+        **_in_range(triggers, "at", series.range).aggregate(triggers=Count("*")),
+    }
+    units = _by_unit(messages, "sent_at", series, **MESSAGE_FIGURES)
+    for start, figures in _by_unit(triggers, "at", series, triggers=Count("*")).items():
+        units.setdefault(start, {}).update(figures)
+    return units, totals
+
+
 def insights_metrics(*, workspace: Workspace, series: Series) -> dict[str, Any]:
     """The stats of the whole range and one zero-filled point per unit.
 
     ``total_users`` of a unit counts users first seen before the unit's end (or the range's
     end, if sooner): those first seen before the range plus the new users of every unit so far.
     """
-    messages = ChatMessage.objects.for_workspace(workspace)
-    triggers = FlowTrigger.objects.for_workspace(workspace)
+    if connection.vendor == "postgresql":
+        units, stats = rollups.chat_figures(workspace_id=workspace.pk, series=series)
+    else:
+        units, stats = _chat_figures_from_rows(workspace, series)
     users = ChatUser.objects.for_workspace(workspace)
     time_range = series.range
-
-    stats = {
-        **_in_range(messages, "sent_at", time_range).aggregate(**MESSAGE_FIGURES),
-        **_in_range(triggers, "at", time_range).aggregate(triggers=Count("*")),
-        **users.filter(first_seen_at__lt=time_range.end).aggregate(
+    stats.update(
+        users.filter(first_seen_at__lt=time_range.end).aggregate(
             users_before=Count("first_seen_at", filter=Q(first_seen_at__lt=time_range.start)),
             new_users=Count("first_seen_at", filter=Q(first_seen_at__gte=time_range.start)),
-        ),
-    }
-    message_units = _by_unit(messages, "sent_at", series, **MESSAGE_FIGURES)
-    trigger_units = _by_unit(triggers, "at", series, triggers=Count("*"))
+        )
+    )
     user_units = _by_unit(users, "first_seen_at", series, new_users=Count("*"))
 
     users_before = stats.pop("users_before")
@@ -78,9 +97,8 @@ def insights_metrics(*, workspace: Workspace, series: Series) -> dict[str, Any]:
     metrics = []
     for start in series.starts:
         point = {
-            **MESSAGE_ZEROS,
-            **message_units.get(start, {}),
-            **trigger_units.get(start, {"triggers": 0}),
+            **FIGURE_ZEROS,
+            **units.get(start, {}),
             **user_units.get(start, {"new_users": 0}),
         }
         total_users += point["new_users"]

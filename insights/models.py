@@ -202,3 +202,101 @@ class Recording(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.room_id} ({self.duration_seconds} s, {self.status})"
+
+
+# Rollups. Kept by PostgreSQL triggers on the raw tables (migration 0003, see
+# docs/insights-rollups.md), in the statement that writes the rows, whoever writes them: the
+# ingestion services, a pull, the admin, a cascade. No foreign keys: a cascade may delete a
+# rollup row's workspace or user in the same transaction as the rows the triggers subtract.
+
+
+class Grain(models.TextChoices):
+    """UTC buckets the chat rollups are kept at."""
+
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+
+
+class ChatCount(models.Model):
+    """Messages by direction (``received``, ``sent``) and flow triggers (``trigger``) per
+    workspace and UTC bucket."""
+
+    workspace_id = models.BigIntegerField()
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    bucket = models.DateTimeField()
+    metric = models.CharField(max_length=8)
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "grain", "bucket", "metric"], name="insights_chatcount_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.grain} {self.bucket:%Y-%m-%d %H:%M}: {self.n}"
+
+
+class ChatActiveUser(models.Model):
+    """Each user with received messages in a UTC bucket, once (``received`` of them): the
+    exact distinct count of active users over any union of buckets."""
+
+    workspace_id = models.BigIntegerField()
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    bucket = models.DateTimeField()
+    user_id = models.BigIntegerField()
+    received = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "grain", "bucket", "user_id"],
+                name="insights_chatactiveuser_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} {self.grain} {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class EventDayCount(models.Model):
+    """Contact events per workspace, UTC day and type."""
+
+    workspace_id = models.BigIntegerField()
+    day = models.DateField()
+    event_type = models.CharField(max_length=64)
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "day", "event_type"], name="insights_eventdaycount_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.day}: {self.n}"
+
+
+class EventTargetCount(models.Model):
+    """Contact events per workspace, type and target (``room`` or ``booking_page`` and its
+    id as text: rooms have UUIDs, booking pages integers), lifetime."""
+
+    workspace_id = models.BigIntegerField()
+    event_type = models.CharField(max_length=64)
+    target = models.CharField(max_length=12)
+    target_id = models.CharField(max_length=36)
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "event_type", "target", "target_id"],
+                name="insights_eventtargetcount_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.target} {self.target_id}: {self.n}"

@@ -1,16 +1,38 @@
 """Reads for the workspace analytics dashboard (meeting rooms, recordings, booking pages,
 contacts). Eight queries whatever the data: one for the KPIs (scalar subqueries), one
-aggregate for each list, and one lookup of the five rooms and of the five booking pages."""
+aggregate for each list, and one lookup of the five rooms and of the five booking pages.
+
+On PostgreSQL the contact-event figures (bookings, the activity timeline, the breakdown, the
+top lists) come from the rollups kept by triggers (EventDayCount, EventTargetCount); on
+SQLite from the events themselves. Rooms, recordings and contacts are counted from their own
+tables (one row per thing, not a stream of events)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    UUIDField,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
-from insights.models import BookingPage, ContactEvent, Recording
+from insights.models import (
+    BookingPage,
+    ContactEvent,
+    EventDayCount,
+    EventTargetCount,
+    Recording,
+)
 from rooms.models import Contact, Room
 from workspaces.models import Workspace
 
@@ -32,7 +54,7 @@ def _scalar(queryset: QuerySet, aggregate) -> Coalesce:
     return Coalesce(Subquery(rows.annotate(value=aggregate).values("value")), 0)
 
 
-def _kpis(workspace: Workspace) -> dict[str, int]:
+def _kpis(workspace: Workspace, bookings: Coalesce) -> dict[str, int]:
     recordings = Recording.objects.for_workspace(workspace)
     return (
         Workspace.objects.filter(pk=workspace.pk)
@@ -43,10 +65,7 @@ def _kpis(workspace: Workspace) -> dict[str, int]:
             recordings=_scalar(recordings, Count("pk")),
             recording_duration=_scalar(recordings, Sum("duration_seconds")),
             contacts=_scalar(Contact.objects.for_workspace(workspace), Count("pk")),
-            bookings=_scalar(
-                ContactEvent.objects.for_workspace(workspace).filter(event_type=BOOKING),
-                Count("event_type"),
-            ),
+            bookings=bookings,
         )
         .get()
     )
@@ -67,19 +86,17 @@ def _top(events: QuerySet, target: str, targets: QuerySet) -> list[dict[str, Any
     return [{target: rows[row[key]], "count": row["count"]} for row in counts]
 
 
-def workspace_analytics(*, workspace: Workspace, today: date) -> dict[str, Any]:
-    """The six fields of the dashboard. Lists are ordered by count descending, ties by id
-    (by type for the breakdown); the timelines by date and list only days with something."""
+def _event_figures_from_rows(
+    workspace: Workspace, window_start: datetime, window_end: datetime
+) -> dict[str, Any]:
     events = ContactEvent.objects.for_workspace(workspace)
-    window_start, window_end = activity_window(today)
-    on_day = TruncDate("occurred_at", tzinfo=UTC)
     activity = (
         events.filter(
             occurred_at__gte=window_start,
             occurred_at__lt=window_end,
             event_type__in=[BOOKING, ROOM_JOIN],
         )
-        .values(date=on_day)
+        .values(date=TruncDate("occurred_at", tzinfo=UTC))
         .annotate(
             bookings=Count("event_type", filter=Q(event_type=BOOKING)),
             room_joins=Count("event_type", filter=Q(event_type=ROOM_JOIN)),
@@ -91,6 +108,85 @@ def workspace_analytics(*, workspace: Workspace, today: date) -> dict[str, Any]:
         .annotate(count=Count("event_type"))
         .order_by("-count", "event_type")
     )
+    return {
+        "bookings": _scalar(
+            ContactEvent.objects.for_workspace(workspace).filter(event_type=BOOKING),
+            Count("event_type"),
+        ),
+        "activity_timeline": list(activity),
+        "event_type_breakdown": list(breakdown),
+        "top_booking_pages": _top(
+            events.filter(event_type=BOOKING),
+            "booking_page",
+            BookingPage.objects.for_workspace(workspace),
+        ),
+        "top_rooms": _top(
+            events.filter(event_type=ROOM_JOIN), "room", Room.objects.for_workspace(workspace)
+        ),
+    }
+
+
+def _top_from_rollup(
+    workspace: Workspace, event_type: str, target: str, targets: QuerySet, key_type
+) -> list[dict[str, Any]]:
+    """As _top, from the lifetime counts per target (ids stored as text: cast back to the
+    target's id type, so ties sort by id as they do on the events)."""
+    counts = list(
+        EventTargetCount.objects.filter(
+            workspace_id=workspace.pk, event_type=event_type, target=target
+        )
+        .annotate(key=Cast("target_id", key_type))
+        .values("key", "n")
+        .order_by("-n", "key")[:TOP]
+    )
+    rows = targets.filter(pk__in=[row["key"] for row in counts]).in_bulk()
+    return [{target: rows[row["key"]], "count": row["n"]} for row in counts]
+
+
+def _event_figures_from_rollups(
+    workspace: Workspace, window_start: datetime, window_end: datetime
+) -> dict[str, Any]:
+    days = EventDayCount.objects.filter(workspace_id=workspace.pk)
+    activity = (
+        days.filter(
+            day__gte=window_start.date(),
+            day__lt=window_end.date(),
+            event_type__in=[BOOKING, ROOM_JOIN],
+        )
+        .values(date=F("day"))
+        .annotate(
+            bookings=Sum("n", filter=Q(event_type=BOOKING), default=0),
+            room_joins=Sum("n", filter=Q(event_type=ROOM_JOIN), default=0),
+        )
+        .order_by("date")
+    )
+    breakdown = days.values("event_type").annotate(count=Sum("n")).order_by("-count", "event_type")
+    bookings = days.filter(workspace_id=OuterRef("pk"), event_type=BOOKING).values("workspace_id")
+    return {
+        "bookings": Coalesce(Subquery(bookings.annotate(value=Sum("n")).values("value")), 0),
+        "activity_timeline": list(activity),
+        "event_type_breakdown": list(breakdown),
+        "top_booking_pages": _top_from_rollup(
+            workspace,
+            BOOKING,
+            "booking_page",
+            BookingPage.objects.for_workspace(workspace),
+            BigIntegerField(),
+        ),
+        "top_rooms": _top_from_rollup(
+            workspace, ROOM_JOIN, "room", Room.objects.for_workspace(workspace), UUIDField()
+        ),
+    }
+
+
+def workspace_analytics(*, workspace: Workspace, today: date) -> dict[str, Any]:
+    """The six fields of the dashboard. Lists are ordered by count descending, ties by id
+    (by type for the breakdown); the timelines by date and list only days with something."""
+    window_start, window_end = activity_window(today)
+    if connection.vendor == "postgresql":
+        events = _event_figures_from_rollups(workspace, window_start, window_end)
+    else:
+        events = _event_figures_from_rows(workspace, window_start, window_end)
     new_contacts = (
         Contact.objects.for_workspace(workspace)
         .filter(created_at__gte=window_start, created_at__lt=window_end)
@@ -99,16 +195,7 @@ def workspace_analytics(*, workspace: Workspace, today: date) -> dict[str, Any]:
         .order_by("date")
     )
     return {
-        "kpis": _kpis(workspace),
-        "activity_timeline": list(activity),
-        "event_type_breakdown": list(breakdown),
-        "top_booking_pages": _top(
-            events.filter(event_type=BOOKING),
-            "booking_page",
-            BookingPage.objects.for_workspace(workspace),
-        ),
+        "kpis": _kpis(workspace, events.pop("bookings")),
+        **events,
         "new_contacts_timeline": list(new_contacts),
-        "top_rooms": _top(
-            events.filter(event_type=ROOM_JOIN), "room", Room.objects.for_workspace(workspace)
-        ),
     }

@@ -1,0 +1,132 @@
+"""Chat figures read from the rollups (PostgreSQL), exact for any range, unit and offset.
+
+The rollups hold UTC buckets (insights.models.ChatCount and ChatActiveUser, kept by triggers):
+hours, days and months. A requested unit at an offset is cut here, in Python, into pieces:
+the largest whole UTC buckets that fit inside the unit (and the range), and, where the unit
+starts or ends inside a UTC hour (offsets such as +330 or -570, or a range bound at 10:15),
+short ``raw`` pieces read from the messages and triggers themselves. Every piece carries the
+index of its unit, so the SQL only joins pieces to rows and groups by that index: no time
+zone arithmetic in SQL, and a distinct count over the union of a unit's pieces is exact.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+
+from insights.periods import Series, next_unit_start
+
+GRAINS = ("month", "day", "hour")  # largest first
+RAW = "raw"
+
+PIECES = """
+    pieces AS (
+        SELECT * FROM unnest(%(grains)s::text[], %(starts)s::timestamptz[],
+                             %(ends)s::timestamptz[], %(units)s::int[]) AS p (grain, s, e, u)
+    )"""
+COUNTS_SQL = (
+    "WITH"
+    + PIECES
+    + """
+SELECT p.u, c.metric, sum(c.n) FROM pieces p
+JOIN insights_chatcount c ON c.workspace_id = %(ws)s AND c.grain = p.grain
+    AND c.bucket >= p.s AND c.bucket < p.e
+GROUP BY 1, 2
+UNION ALL
+SELECT p.u, m.direction, count(*) FROM pieces p
+JOIN insights_chatmessage m ON m.workspace_id = %(ws)s AND m.sent_at >= p.s AND m.sent_at < p.e
+WHERE p.grain = 'raw'
+GROUP BY 1, 2
+UNION ALL
+SELECT p.u, 'trigger', count(*) FROM pieces p
+JOIN insights_flowtrigger t ON t.workspace_id = %(ws)s AND t.at >= p.s AND t.at < p.e
+WHERE p.grain = 'raw'
+GROUP BY 1
+"""
+)
+# GROUPING SETS: per unit, and over the whole range (NULL unit) in the same pass.
+ACTIVE_SQL = (
+    "WITH"
+    + PIECES
+    + """,
+    active AS (
+        SELECT p.u, a.user_id FROM pieces p
+        JOIN insights_chatactiveuser a ON a.workspace_id = %(ws)s AND a.grain = p.grain
+            AND a.bucket >= p.s AND a.bucket < p.e
+        UNION ALL
+        SELECT p.u, m.user_id FROM pieces p
+        JOIN insights_chatmessage m ON m.workspace_id = %(ws)s AND m.direction = 'received'
+            AND m.sent_at >= p.s AND m.sent_at < p.e
+        WHERE p.grain = 'raw'
+    )
+SELECT u, count(DISTINCT user_id) FROM active GROUP BY GROUPING SETS ((u), ())
+"""
+)
+METRIC_FIGURES = {"received": "received_messages", "sent": "sent_messages", "trigger": "triggers"}
+
+
+def _is_bucket_start(moment: datetime, grain: str) -> bool:
+    if moment.minute or moment.second or moment.microsecond:
+        return False
+    return grain == "hour" or (moment.hour == 0 and (grain == "day" or moment.day == 1))
+
+
+def split_utc(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
+    """``[start, end)`` (UTC) as consecutive pieces ``(grain, piece start, piece end)``: the
+    largest whole UTC buckets that fit, ``raw`` where a bound cuts an hour; neighbouring
+    pieces of one grain merged."""
+    pieces: list[tuple[str, datetime, datetime]] = []
+    current = start
+    while current < end:
+        for grain in GRAINS:
+            if _is_bucket_start(current, grain) and next_unit_start(current, grain) <= end:
+                grain_end = next_unit_start(current, grain)
+                break
+        else:
+            hour = current.replace(minute=0, second=0, microsecond=0)
+            grain, grain_end = RAW, min(end, hour + timedelta(hours=1))
+        if pieces and pieces[-1][0] == grain:
+            pieces[-1] = (grain, pieces[-1][1], grain_end)
+        else:
+            pieces.append((grain, current, grain_end))
+        current = grain_end
+    return pieces
+
+
+def series_pieces(series: Series) -> dict[str, list]:
+    """Every unit of ``series`` (cut to the range) split into UTC pieces, as the four
+    parallel arrays the SQL unnests."""
+    arrays: dict[str, list] = {"grains": [], "starts": [], "ends": [], "units": []}
+    for index, unit_start in enumerate(series.starts):
+        unit_end = next_unit_start(unit_start, series.unit)
+        start = max(unit_start, series.range.start).astimezone(UTC)
+        end = min(unit_end, series.range.end).astimezone(UTC)
+        for grain, piece_start, piece_end in split_utc(start, end):
+            arrays["grains"].append(grain)
+            arrays["starts"].append(piece_start)
+            arrays["ends"].append(piece_end)
+            arrays["units"].append(index)
+    return arrays
+
+
+def chat_figures(*, workspace_id: int, series: Series) -> tuple[dict[datetime, dict], dict]:
+    """``received_messages``, ``sent_messages``, ``triggers`` and ``active_users`` for every
+    unit with something in it (by unit start) and for the whole range. Two queries."""
+    params = {"ws": workspace_id, **series_pieces(series)}
+    units: dict[datetime, dict] = {}
+    totals = dict.fromkeys([*METRIC_FIGURES.values(), "active_users"], 0)
+    with connection.cursor() as cursor:
+        cursor.execute(COUNTS_SQL, params)
+        for index, metric, n in cursor.fetchall():
+            figure = METRIC_FIGURES[metric]
+            unit = units.setdefault(series.starts[index], {})
+            unit[figure] = unit.get(figure, 0) + n
+            totals[figure] += n
+        cursor.execute(ACTIVE_SQL, params)
+        for index, n in cursor.fetchall():
+            if index is None:
+                totals["active_users"] = n
+            else:
+                units.setdefault(series.starts[index], {})["active_users"] = n
+    return units, totals
