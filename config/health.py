@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from config.formats import iso_utc
 from workspaces.models import WorkerHeartbeat
 
 BROKER_TIMEOUT_SECONDS = 2
@@ -40,7 +41,7 @@ def _last_worker_heartbeat() -> str | None:
         beat = WorkerHeartbeat.objects.order_by("-seen_at").first()
     except Exception:  # the database check already reports why
         return None
-    return beat.seen_at.isoformat() if beat else None
+    return iso_utc(beat.seen_at) if beat else None
 
 
 @require_GET

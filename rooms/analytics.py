@@ -42,6 +42,11 @@ from workspaces.models import Workspace
 
 INTERNAL = "internal_organization"
 EXTERNAL = "external_organization"
+# An action item assignee's ``type``, the same here and in the action items API: a workspace
+# member is a "user", an external contact a "contact".
+USER = "user"
+CONTACT = "contact"
+ASSIGNEE_TYPES = [USER, CONTACT]
 
 # A viewer is ("user", pk) for an internal member or ("contact", pk) for an external contact;
 # a target is ("step", pk) or ("action", pk).
@@ -298,7 +303,7 @@ def _sections_with_structure(room: Room):
 def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[dict]]:
     """Viewership entries per step or action: one per viewer who viewed it or engaged with it
     (an engagement without a recorded view shows 0 seconds, 0 times viewed), ordered by the
-    viewer's email; engagements oldest first. Two queries."""
+    viewer's email; engagements (of any type but VIEW) oldest first. Two queries."""
     entries: dict[tuple[TargetKey, ViewerKey], dict] = {}
 
     def entry_for(step_id, action_id, person_columns: tuple) -> dict:
@@ -321,8 +326,10 @@ def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[d
         entry = entry_for(step_id, action_id, person_columns)
         entry["durationInSeconds"] = seconds
         entry["timesViewed"] = times
+    # Views are summed into durationInSeconds and timesViewed, not listed (spec 000's example).
     engagement_rows = (
         Engagement.objects.filter(room=room)
+        .exclude(type=Engagement.Type.VIEW)
         .order_by("created_at", "id")
         .values_list("step_id", "action_id", "type", IsoMillis("created_at"), *_PERSON_COLUMNS)
     )
@@ -362,7 +369,10 @@ def _action(
         "isOverdue": is_overdue(action, now),
         "isVisibleToExternal": action.is_visible_to_external,
         "actionType": _text(action.action_type),
-        "assignees": [{"type": "user", "user": person.summary} for person in assignees],
+        "assignees": [
+            {"type": USER if person.belongs_to == INTERNAL else CONTACT, "user": person.summary}
+            for person in assignees
+        ],
         "viewership": viewership.get(("action", action.id), []),
     }
 

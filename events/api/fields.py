@@ -1,43 +1,9 @@
-"""JSON body fields that take only the JSON type the schema declares (DRF's own fields also
-coerce: 12 into "12", "true" into True, "5" into 5), so the API accepts what its OpenAPI
-schema says and nothing else."""
+"""Webinar body fields beyond the shared strict toolkit (config.fields)."""
 
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-
-
-def _is_integer(data) -> bool:
-    return isinstance(data, int) and not isinstance(data, bool)
-
-
-class StrictCharField(serializers.CharField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if not _is_integer(data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerChoiceField(serializers.ChoiceField):
-    def to_internal_value(self, data):
-        if not _is_integer(data):
-            self.fail("invalid_choice", input=data)
-        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "number", "minimum": 0.01, "maximum": 168})
@@ -61,3 +27,18 @@ class HoursField(serializers.DecimalField):
 
     def to_representation(self, value) -> float:
         return float(super().to_representation(value))
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time HH:MM:SS, as spec 004 writes it ("24 hour format, HH:MI:SS"); the
+    zone is the event's ``timezone``. Declared as a pattern, not OpenAPI's ``time`` format,
+    which requires an offset this field never has."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M:%S", input_formats=["%H:%M:%S"], **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="HH:MM:SS")
+        return super().to_internal_value(value)

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.formats import iso_utc
-from events.api.fields import (
-    HoursField,
+from config.fields import (
+    IsoDateTimeField,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerChoiceField,
     StrictIntegerField,
 )
+from events.api.fields import ClockTimeField, HoursField
 from events.login_links import login_link
 from events.models import Session, SessionOperator
 from events.timing import PERIODS, access_status, local_start, timezone_get
-
-
-@extend_schema_field(OpenApiTypes.DATETIME)
-class IsoDateTimeField(serializers.Field):
-    """UTC with milliseconds and Z, as the specs write times."""
-
-    def to_representation(self, value: dt.datetime) -> str | None:
-        return iso_utc(value)
-
 
 # --- Operators --------------------------------------------------------------------------------
 
@@ -75,7 +63,7 @@ class SessionOutput(serializers.Serializer):
 
     title = serializers.CharField(source="event.title")
     description = serializers.CharField(source="event.description")
-    time = serializers.TimeField(format="%H:%M:%S")
+    time = ClockTimeField()
     published = serializers.BooleanField()
     eventToken = serializers.CharField(source="event.token")
     timezone = serializers.CharField()
@@ -158,7 +146,7 @@ class EventCreateInput(serializers.Serializer):
     title = StrictCharField(max_length=255)
     description = StrictCharField(required=False, allow_blank=True, default="")
     date = serializers.DateField(input_formats=["%Y-%m-%d"])
-    time = serializers.TimeField(input_formats=["%H:%M:%S"])
+    time = ClockTimeField()
     timezone = StrictCharField(max_length=64)
     operators = OperatorAssignmentInput(many=True)
     duration = HoursField(required=False, default=1)

@@ -14,24 +14,6 @@ from rest_framework.settings import api_settings
 MAX_BATCH = 1000
 
 
-class StrictCharField(serializers.CharField):
-    """A string that must arrive as a JSON string (DRF would turn 0 into "0")."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """An integer that must arrive as a JSON number without a fraction (not "5", not true)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class InlineChoiceField(serializers.ChoiceField):
     """A choice documented in place (an enum component per field name would collide with
     other apps' fields of the same name)."""

@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator, validate_slug
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.fields import StrictCharField, StrictIntegerField
 from config.formats import iso_utc
 from insights.api.batches import (
     MAX_BATCH,
@@ -13,8 +14,6 @@ from insights.api.batches import (
     InlineChoiceField,
     ItemOfKindSerializer,
     KindField,
-    StrictCharField,
-    StrictIntegerField,
 )
 from insights.models import ChatMessage, Recording
 from insights.periods import (

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.fields import (
+    IsoDateTimeField,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 from rooms.activity import ENGAGEMENT, KINDS, MAX_EVENTS, VIEW, VISIT, ActivityEvent
-from rooms.analytics import EXTERNAL, INTERNAL
-from rooms.api.serializers import CrmDealSummarySerializer, IsoDateTimeField, StrictSerializer
+from rooms.analytics import ASSIGNEE_TYPES, EXTERNAL, INTERNAL
+from rooms.api.serializers import CrmDealSummarySerializer
 from rooms.models import Action, Engagement
 
 # One view longer than a day is a client bug, and the cap keeps viewership sums in range.
@@ -16,20 +23,20 @@ MAX_VIEW_SECONDS = 24 * 60 * 60
 
 
 class ActivityViewerSerializer(StrictSerializer):
-    email = serializers.EmailField(max_length=254)
-    name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    email = StrictEmailField(max_length=254)
+    name = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class ActivityEventSerializer(StrictSerializer):
-    id = serializers.CharField(max_length=255, help_text="The sender's id, unique per workspace.")
+    id = StrictCharField(max_length=255, help_text="The sender's id, unique per workspace.")
     kind = serializers.ChoiceField(KINDS)
     viewer = ActivityViewerSerializer()
-    at = serializers.DateTimeField(help_text="ISO 8601; without an offset it is UTC.")
+    at = IsoDateTimeField(help_text="ISO 8601; without an offset it is UTC.")
     stepId = serializers.UUIDField(required=False, help_text="view, engagement: a page's id.")
     actionId = serializers.UUIDField(
         required=False, help_text="view, engagement: an action item's id."
     )
-    durationInSeconds = serializers.IntegerField(
+    durationInSeconds = StrictIntegerField(
         min_value=0, max_value=MAX_VIEW_SECONDS, required=False, help_text="view only."
     )
     type = serializers.ChoiceField(
@@ -133,13 +140,15 @@ class AnalyticsEngagementSerializer(serializers.Serializer):
 
 class AnalyticsViewershipSerializer(serializers.Serializer):
     user = AnalyticsPersonSerializer()
-    durationInSeconds = serializers.IntegerField()
+    durationInSeconds = StrictIntegerField()
     timesViewed = serializers.IntegerField()
     engagements = AnalyticsEngagementSerializer(many=True)
 
 
 class AnalyticsActionAssigneeSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(["user"])
+    type = serializers.ChoiceField(
+        ASSIGNEE_TYPES, help_text="user: a workspace member; contact: an external person."
+    )
     user = AnalyticsPersonSerializer()
 
 

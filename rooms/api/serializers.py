@@ -10,7 +10,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.formats import iso_utc
+from config.fields import (
+    IsoDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+    StrictSerializer,
+)
+from rooms.analytics import ASSIGNEE_TYPES, CONTACT, USER
 from rooms.models import Access, Action, Company, Label, Room, RoomStatus, Section, Step
 from syncing.crm.links import DEAL_SUMMARY_KEYS, deal_summary
 from workspaces.models import Membership, User
@@ -32,14 +40,7 @@ SALESFORCE_ID = RegexValidator(
 # --- fields -------------------------------------------------------------------------------------
 
 
-class IsoDateTimeField(serializers.DateTimeField):
-    """ISO 8601 in UTC with milliseconds and Z: 2026-05-05T14:30:44.260Z."""
-
-    def to_representation(self, value):
-        return iso_utc(value)
-
-
-class OptionalTextField(serializers.CharField):
+class OptionalTextField(StrictCharField):
     """Optional text stored as "" when unset: input null or "" clears it, output "" is null."""
 
     def __init__(self, **kwargs):
@@ -83,19 +84,8 @@ class MemberField(serializers.PrimaryKeyRelatedField):
         return User.objects.filter(memberships__workspace=self.context["workspace"])
 
 
-class StrictSerializer(serializers.Serializer):
-    """Rejects body fields it does not declare (400 naming each one)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
-
-
 def _position_field():
-    return serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False)
+    return StrictIntegerField(min_value=0, max_value=MAX_POSITION, required=False)
 
 
 def _access_field():
@@ -164,7 +154,7 @@ class ActionItemQuerySerializer(serializers.Serializer):
 class RoomUpdateInputSerializer(StrictSerializer):
     """PATCH: the fields the spec lists; absent fields keep their value, null clears."""
 
-    title = serializers.CharField(max_length=255, required=False)
+    title = StrictCharField(max_length=255, required=False)
     description = OptionalTextField()
     statusId = WorkspaceRelatedField(RoomStatus, source="status", required=False, allow_null=True)
     userId = MemberField(source="owner", required=False, allow_null=True)
@@ -174,21 +164,27 @@ class RoomUpdateInputSerializer(StrictSerializer):
     attioDealId = OptionalTextField(source="attio_deal_id", max_length=64)
     coverTitle = OptionalTextField(source="cover_title", max_length=255)
     coverDescription = OptionalTextField(source="cover_description")
-    coverDisabled = serializers.BooleanField(source="cover_disabled", required=False)
+    coverDisabled = StrictBooleanField(source="cover_disabled", required=False)
     themeColor = OptionalTextField(source="theme_color", validators=[HEX_COLOR])
     navColor = OptionalTextField(source="nav_color", validators=[NAV_COLOR])
 
 
 class RoomCreateInputSerializer(RoomUpdateInputSerializer):
-    title = serializers.CharField(max_length=255)
+    title = StrictCharField(max_length=255)
     templateId = WorkspaceRelatedField(Room, source="template", required=False, allow_null=True)
     duplicateFromId = WorkspaceRelatedField(
         Room, source="duplicate_from", required=False, allow_null=True
     )
     labelId = WorkspaceRelatedField(Label, source="label", required=False, allow_null=True)
-    email = serializers.EmailField(
+    email = StrictEmailField(
         source="contact_email", required=False, allow_null=True, max_length=254
     )
+
+    def to_internal_value(self, data):
+        # Spec 001: templateId is "Ignored when duplicateFromId is set", so not validated then.
+        if isinstance(data, Mapping) and data.get("duplicateFromId") is not None:
+            data = {name: value for name, value in data.items() if name != "templateId"}
+        return super().to_internal_value(data)
 
     def validate_templateId(self, template: Room | None) -> Room | None:
         if template is not None and not template.is_template:
@@ -311,8 +307,8 @@ class LabelSerializer(serializers.Serializer):
 class MemberSerializer(serializers.Serializer):
     id = serializers.CharField()
     email = serializers.EmailField()
-    name = serializers.CharField(source="full_name")
-    title = serializers.CharField(source="job_title")
+    name = OptionalTextField(source="full_name")
+    title = OptionalTextField(source="job_title")
     role = serializers.ChoiceField(Membership.Role.choices)
 
 
@@ -348,7 +344,7 @@ TemplatePageSerializer = page_serializer("TemplatePage", TemplateSerializer)
 
 
 class SectionItemInputSerializer(StrictSerializer):
-    title = serializers.CharField(max_length=255)
+    title = StrictCharField(max_length=255)
     access = _access_field()
     position = _position_field()
 
@@ -361,9 +357,9 @@ class SectionsCreateInputSerializer(StrictSerializer):
 
 
 class SectionUpdateInputSerializer(StrictSerializer):
-    title = serializers.CharField(max_length=255, required=False)
+    title = StrictCharField(max_length=255, required=False)
     access = _access_field()
-    isCompleted = serializers.BooleanField(source="is_completed", required=False)
+    isCompleted = StrictBooleanField(source="is_completed", required=False)
     position = _position_field()
 
 
@@ -380,7 +376,7 @@ class SectionSerializer(serializers.Serializer):
 
 
 class PageItemInputSerializer(StrictSerializer):
-    title = serializers.CharField(max_length=255)
+    title = StrictCharField(max_length=255)
     access = _access_field()
     position = _position_field()
 
@@ -393,7 +389,7 @@ class PagesCreateInputSerializer(StrictSerializer):
 
 
 class PageUpdateInputSerializer(StrictSerializer):
-    title = serializers.CharField(max_length=255, required=False)
+    title = StrictCharField(max_length=255, required=False)
     access = _access_field()
     position = _position_field()
 
@@ -415,22 +411,22 @@ class PageSerializer(serializers.Serializer):
 class ActionItemUpdateInputSerializer(StrictSerializer):
     """PATCH: absent fields keep their value; ``assignees`` replaces the whole list."""
 
-    title = serializers.CharField(max_length=255, required=False)
+    title = StrictCharField(max_length=255, required=False)
     description = OptionalTextField()
     status = serializers.ChoiceField(Action.Status.choices, required=False)
     startDate = IsoDateTimeField(source="start_date", required=False, allow_null=True)
     dueDate = IsoDateTimeField(source="due_date", required=False, allow_null=True)
-    internal = serializers.BooleanField(required=False)
+    internal = StrictBooleanField(required=False)
     actionType = OptionalTextField(source="action_type", max_length=64)
     access = _access_field()
     position = _position_field()
     assignees = serializers.ListField(
-        child=serializers.EmailField(max_length=254), required=False, max_length=MAX_ASSIGNEES
+        child=StrictEmailField(max_length=254), required=False, max_length=MAX_ASSIGNEES
     )
 
 
 class ActionItemInputSerializer(ActionItemUpdateInputSerializer):
-    title = serializers.CharField(max_length=255)
+    title = StrictCharField(max_length=255)
 
 
 class ActionItemsCreateInputSerializer(StrictSerializer):
@@ -450,17 +446,17 @@ class ActionItemsCreateInputSerializer(StrictSerializer):
 
 class ActionAssigneeSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
-        ["user", "contact"], help_text="user: a workspace member; contact: an external person."
+        ASSIGNEE_TYPES, help_text="user: a workspace member; contact: an external person."
     )
     email = serializers.EmailField()
-    name = serializers.CharField()
+    name = serializers.CharField(allow_null=True)
 
     def to_representation(self, instance):
         person = instance.viewer
         return {
-            "type": "user" if instance.user_id else "contact",
+            "type": USER if instance.user_id else CONTACT,
             "email": person.email,
-            "name": person.full_name if instance.user_id else person.name,
+            "name": (person.full_name if instance.user_id else person.name) or None,
         }
 
 

@@ -1,6 +1,7 @@
 """POST /api/v1/events: an event with one session."""
 
 import datetime as dt
+import re
 from datetime import UTC
 
 import pytest
@@ -143,6 +144,7 @@ def test_creator_of_another_workspace_is_rejected(cast, body):
         ({"creatorID": "1"}, "creatorID"),
         ({"title": 12}, "title"),
         ({"earlyAccessPeriod": 10.0}, "earlyAccessPeriod"),
+        ({"time": 1730}, "time"),
     ],
 )
 def test_each_invalid_field_is_named(cast, body, change, field):
@@ -210,3 +212,21 @@ def test_outsider_cannot_use_workspace_a_operators(cast, body):
 
 def test_anonymous_is_401(anonymous, body):
     assert anonymous.post(URL, body, format="json").status_code == 401
+
+
+def test_session_time_is_declared_as_what_it_is():
+    """HH:MM:SS without an offset (spec 004): OpenAPI's ``time`` format requires an offset, so
+    the schema declares the field by its pattern instead, for input and output alike."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    times = [
+        schema["properties"]["time"]
+        for schema in components.values()
+        if "time" in schema.get("properties", {})
+    ]
+    assert times
+    for time in times:
+        assert "format" not in time
+        assert re.fullmatch(time["pattern"], "17:30:00")
+        assert not re.fullmatch(time["pattern"], "17:30:00Z")

@@ -299,8 +299,9 @@ def test_analytics_of_a_hand_built_room(cast, sales_room):
             dueDate="2026-05-01T00:00:00.000Z",
             isOverdue=False,  # past due but done
             assignees=[
-                {"type": "user", "user": SAM},
-                {"type": "user", "user": MORGAN},
+                # External contacts are "contact", as in the action items API.
+                {"type": "contact", "user": SAM},
+                {"type": "contact", "user": MORGAN},
                 {"type": "user", "user": JORDAN},
             ],
         ),

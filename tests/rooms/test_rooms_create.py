@@ -240,6 +240,27 @@ def test_duplicate_wins_over_template(cast):
     assert not room.visits.exists()
 
 
+@pytest.mark.parametrize(
+    "template_id",
+    [str(uuid.uuid4()), "not-a-uuid", 0, "room"],
+    ids=["unknown", "malformed", "wrong type", "not a template"],
+)
+def test_template_id_is_ignored_when_duplicate_from_id_is_set(cast, template_id):
+    """Spec 001: templateId is "Ignored when duplicateFromId is set": not even validated."""
+    source, _ = _structured_room(cast.workspace)
+    if template_id == "room":
+        template_id = str(RoomFactory(workspace=cast.workspace).id)
+
+    response = cast.owner.client().post(
+        URL,
+        {"title": "Copy", "templateId": template_id, "duplicateFromId": str(source.id)},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert _structure(Room.objects.get(pk=response.json()["id"])) == _structure(source)
+
+
 def test_with_crm_links(cast):
     response = cast.owner.client().post(
         URL,

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -32,4 +34,6 @@ def test_healthz_reports_last_worker_heartbeat(client):
 
     worker_heartbeat_record()
 
-    assert client.get("/healthz").json()["worker"]["lastHeartbeat"] is not None
+    last = client.get("/healthz").json()["worker"]["lastHeartbeat"]
+    # The API's one time format: UTC, milliseconds and Z.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", last)
