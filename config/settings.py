@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from django.templatetags.static import static
 
 from config.env import (
     env_bool,
@@ -184,6 +185,8 @@ UNFOLD = {
     "SITE_SYMBOL": "sync_alt",
     "SITE_URL": "/admin/",
     "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "console.dashboard.dashboard_callback",
+    "STYLES": [lambda request: static("console/console.css")],
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,

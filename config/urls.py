@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include("insights.api.urls")),
     path("api/", include("events.api.urls")),
     path("api/", include("syncing.api.urls")),
+    path("api/", include("console.api.urls")),
     path("", include("events.urls")),
     path("", include("syncing.crm.urls")),
     re_path(r"^api(/.*)?$", api_not_found),
