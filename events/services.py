@@ -6,11 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.errors import Conflict, NotFound, invalid_field
 from events import push
+from events.login_links import login_link
 from events.models import Event, Operator, Registrant, Session, SessionOperator
 from events.timing import AccessStatus, access_status
 from rooms.services import contact_get_or_create
@@ -155,6 +157,33 @@ def registrant_register(
         # A concurrent request registered the same email between our read and our insert.
         return Registration(registrant=session.registrants.get(email__iexact=email), created=False)
     return Registration(registrant=registrant, created=True)
+
+
+def registrant_login_link_send(*, registrant: Registrant) -> None:
+    """E-mail the registrant's login link, from a worker once the request committed (a slow
+    mail server never holds a request, and a rolled-back registration sends nothing)."""
+    from events.tasks import registrant_login_link_email
+
+    transaction.on_commit(lambda: registrant_login_link_email.delay(registrant.pk))
+
+
+def registrant_login_link_email(*, registrant_id: int) -> None:
+    registrant = (
+        Registrant.objects.select_related("session__event").filter(pk=registrant_id).first()
+    )
+    if registrant is None:
+        return
+    event = registrant.session.event
+    send_mail(
+        subject=f"Your link to {event.title}",
+        message=(
+            f"Hello {registrant.first_name},\n\nyou are registered for {event.title}. "
+            f"Join with your personal link:\n\n{login_link(registrant)}\n\n"
+            "Do not share it: it logs you in."
+        ),
+        from_email=None,
+        recipient_list=[registrant.email],
+    )
 
 
 def registrant_contact_link(*, registrant: Registrant) -> None:

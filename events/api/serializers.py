@@ -186,6 +186,15 @@ class RegistrationInput(serializers.Serializer):
     redirect = StrictBooleanField(required=False, default=False)
 
 
+class RegistrationAcceptedOutput(serializers.Serializer):
+    """What an anonymous registration answers: what was sent, nothing that was stored."""
+
+    email = serializers.EmailField()
+    firstName = serializers.CharField()
+    lastName = serializers.CharField(allow_blank=True)
+    eventSessionToken = serializers.CharField()
+
+
 class RegistrantOutput(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()

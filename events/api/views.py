@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
@@ -19,6 +20,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import invalid_field
 from config.openapi import ERROR_RESPONSES, INPUT_ERRORS, NOT_FOUND, error
 from events import csv_reports, selectors, services
 from events.api.serializers import (
@@ -29,6 +31,7 @@ from events.api.serializers import (
     PageInput,
     RegistrantOutput,
     RegistrantReportOutput,
+    RegistrationAcceptedOutput,
     RegistrationInput,
     SessionListInput,
     SessionOutput,
@@ -141,20 +144,32 @@ class EventCreateView(APIView):
 
 
 class RegistrationView(APIView):
-    """Public upstream: no credentials are read (so no CSRF check either); the workspace is
-    the session's."""
+    """Public upstream. An anonymous caller gets the same answer whether or not the e-mail is
+    registered, and never a login link: the link goes to the e-mail address (#15 finding 6).
+    A caller with the session's workspace key (the SSO page of the workspace's own site, which
+    vouches for who the user is) gets the registration and its link, or the 302 to it."""
 
-    authentication_classes: list = []
+    authentication_classes = [ApiKeyAuthentication]
     permission_classes = [AllowPublic]
     throttle_classes = [PublicRateThrottle]
 
     @extend_schema(
-        summary="Register for a published session (public; SSO with redirect=true)",
+        summary="Register for a published session (public; SSO with redirect=true and a key)",
         request=RegistrationInput,
         responses={
-            200: OpenApiResponse(RegistrantOutput, description="Already registered."),
-            201: OpenApiResponse(RegistrantOutput, description="Registered."),
-            302: OpenApiResponse(description="redirect=true: Location is the login link."),
+            200: OpenApiResponse(RegistrantOutput, description="With the key: already registered."),
+            201: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="RegistrationAnswer",
+                    serializers=[RegistrantOutput, RegistrationAcceptedOutput],
+                    resource_type_field_name=None,
+                ),
+                description="Without a key: accepted, the login link is e-mailed (the same "
+                "answer for a known e-mail). With the session's workspace key: registered.",
+            ),
+            302: OpenApiResponse(
+                description="redirect=true with the key: Location is the login link."
+            ),
             400: INPUT_ERRORS[400],
             404: error("No published session with this eventSessionToken."),
             **PUBLIC_ERRORS,
@@ -172,7 +187,13 @@ class RegistrationView(APIView):
             first_name=data["firstName"],
             last_name=data["lastName"],
         )
-        output = RegistrantOutput(registration.registrant).data
+        registrant = registration.registrant
+        if getattr(request, "workspace", None) != registrant.session.event.workspace:
+            if data["redirect"]:
+                raise invalid_field("redirect", "The SSO redirect needs the workspace's API key.")
+            services.registrant_login_link_send(registrant=registrant)
+            return Response(RegistrationAcceptedOutput(data).data, status=status.HTTP_201_CREATED)
+        output = RegistrantOutput(registrant).data
         if data["redirect"]:
             return Response(status=status.HTTP_302_FOUND, headers={"Location": output["loginLink"]})
         return Response(

@@ -8,11 +8,19 @@ import time_machine
 
 from events.login_links import login_token_registrant
 from events.models import Registrant
+from events.tasks import registrant_login_link_email
 from rooms.models import Contact
 from tests.events.factories import RegistrantFactory, SessionFactory
 from tests.rooms.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def workspace_site(cast):
+    """The workspace's own site (its SSO page), calling with the workspace's key."""
+    return cast.owner.client("api-secret")
+
 
 URL = "/api/v1/registrants"
 BEFORE = "2026-05-01T09:00:00Z"  # the default session starts 2026-05-05 14:00Z
@@ -29,10 +37,12 @@ def body(session, **changes):
 
 
 @time_machine.travel(BEFORE, tick=False)
-def test_registers_and_answers_the_login_link(anonymous, session_a, settings):
+def test_with_the_workspace_key_registers_and_answers_the_login_link(
+    workspace_site, session_a, settings
+):
     settings.PUBLIC_BASE_URL = "https://webinars.acme.example"
 
-    response = anonymous.post(URL, body(session_a), format="json")
+    response = workspace_site.post(URL, body(session_a), format="json")
 
     assert response.status_code == 201
     data = response.json()
@@ -50,9 +60,9 @@ def test_registers_and_answers_the_login_link(anonymous, session_a, settings):
 
 
 @time_machine.travel(BEFORE, tick=False)
-def test_same_email_in_another_case_returns_the_existing_registration(anonymous, session_a):
-    first = anonymous.post(URL, body(session_a), format="json").json()
-    again = anonymous.post(
+def test_same_email_in_another_case_returns_the_existing_registration(workspace_site, session_a):
+    first = workspace_site.post(URL, body(session_a), format="json").json()
+    again = workspace_site.post(
         URL,
         body(session_a, email="grace.hopper@navy.EXAMPLE", firstName="G", lastName="H"),
         format="json",
@@ -111,16 +121,18 @@ def test_an_ended_session_with_on_demand_replays_accepts_registrations(anonymous
 
 
 @time_machine.travel("2026-05-06T10:00:00Z", tick=False)
-def test_an_existing_registrant_of_an_ended_session_gets_its_registration(anonymous, session_a):
+def test_an_existing_registrant_of_an_ended_session_gets_its_registration(
+    workspace_site, session_a
+):
     existing = RegistrantFactory(session=session_a, email="grace.hopper@navy.example")
-    response = anonymous.post(URL, body(session_a), format="json")
+    response = workspace_site.post(URL, body(session_a), format="json")
     assert response.status_code == 200
     assert response.json()["id"] == existing.id
 
 
 @time_machine.travel(BEFORE, tick=False)
-def test_redirect_true_answers_302_to_the_login_link(anonymous, session_a):
-    response = anonymous.post(URL, body(session_a, redirect=True), format="json")
+def test_redirect_true_answers_302_to_the_login_link(workspace_site, anonymous, session_a):
+    response = workspace_site.post(URL, body(session_a, redirect=True), format="json")
 
     assert response.status_code == 302
     registrant = Registrant.objects.get()
@@ -131,9 +143,9 @@ def test_redirect_true_answers_302_to_the_login_link(anonymous, session_a):
 
 
 @time_machine.travel(BEFORE, tick=False)
-def test_redirect_for_an_existing_registrant_is_also_302(anonymous, session_a):
-    anonymous.post(URL, body(session_a), format="json")
-    response = anonymous.post(URL, body(session_a, redirect=True), format="json")
+def test_redirect_for_an_existing_registrant_is_also_302(workspace_site, session_a):
+    workspace_site.post(URL, body(session_a), format="json")
+    response = workspace_site.post(URL, body(session_a, redirect=True), format="json")
     assert response.status_code == 302
 
 
@@ -230,7 +242,58 @@ def test_registration_is_throttled_per_client_address(anonymous, session_a, sett
     assert statuses == [201, 201, 429]
 
 
-def test_registered_at_uses_utc_with_milliseconds(anonymous, session_a):
+def test_registered_at_uses_utc_with_milliseconds(workspace_site, session_a):
     with time_machine.travel(dt.datetime(2026, 5, 1, 9, 0, 0, 123456, tzinfo=dt.UTC), tick=False):
-        data = anonymous.post(URL, body(session_a), format="json").json()
+        data = workspace_site.post(URL, body(session_a), format="json").json()
     assert data["registeredAt"] == "2026-05-01T09:00:00.123Z"
+
+
+# --- No disclosure to anonymous callers (#15 finding 6) ------------------------------------------
+
+
+@time_machine.travel(BEFORE, tick=False)
+def test_anonymously_a_known_email_gets_the_answer_of_a_new_one(anonymous, session_a):
+    RegistrantFactory(session=session_a, email="ada@lovelace.example", first_name="Ada")
+
+    new = anonymous.post(
+        URL, body(session_a, email="new@x.example", firstName="Eve"), format="json"
+    )
+    known = anonymous.post(
+        URL, body(session_a, email="ada@lovelace.example", firstName="Eve"), format="json"
+    )
+
+    assert new.status_code == known.status_code == 201
+    assert set(new.json()) == set(known.json())
+    assert known.json()["firstName"] == "Eve"
+    answer = known.content.decode()
+    assert "Ada" not in answer
+    assert "/join/" not in answer
+    assert str(Registrant.objects.get(email="ada@lovelace.example").id) not in known.json()
+
+
+@time_machine.travel(BEFORE, tick=False)
+def test_the_login_link_goes_only_to_the_email_address(
+    anonymous, session_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    RegistrantFactory(session=session_a, email="ada@lovelace.example", first_name="Ada")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        anonymous.post(URL, body(session_a, email="ada@lovelace.example"), format="json")
+    assert len(callbacks) == 1  # the e-mail, enqueued once the registration commits
+    registrant = Registrant.objects.get()
+    registrant_login_link_email.apply(args=[registrant.pk])
+
+    (mail,) = mailoutbox
+    assert mail.to == ["ada@lovelace.example"]
+    token = next(w for w in mail.body.split() if "/join/" in w).rsplit("/join/", 1)[1]
+    assert login_token_registrant(token) == registrant
+
+
+@time_machine.travel(BEFORE, tick=False)
+def test_an_anonymous_redirect_is_refused_and_stores_nothing(anonymous, cast, session_a):
+    for client in (anonymous, cast.outsider.client("api-secret")):
+        response = client.post(URL, body(session_a, redirect=True), format="json")
+
+        assert response.status_code == 400
+        assert "redirect" in response.json()["error"]["fields"]
+    assert not Registrant.objects.exists()
