@@ -239,6 +239,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes a task's last run time at every send (not every 3 minutes), so /healthz can tell
+# from it whether beat is alive (config.health).
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = "UTC"
 # Fixed schedules; django-celery-beat copies them into its tables, where they can be edited.
 CELERY_BEAT_SCHEDULE = {

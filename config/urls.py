@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.errors import json_error_response
@@ -14,6 +15,8 @@ def api_not_found(request, *args, **kwargs):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The admin (and its dashboard) is the site's front page; "View site" in the admin leads here.
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -7,19 +7,16 @@ stream, the schedules, the outbox aggregate, the latest heartbeat and beat's las
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django_celery_beat.models import PeriodicTask
 
+from config.health import background_liveness
 from syncing.models import Connection, OutboxMessage, SyncRun
-from workspaces.models import WorkerHeartbeat, Workspace
+from workspaces.models import Workspace
 
-# The heartbeat task runs every 60 s (settings.CELERY_BEAT_SCHEDULE): three missed beats mean
-# the worker (or the beat that sends it) is down, not merely busy.
-ALIVE_WITHIN = timedelta(minutes=3)
-HEARTBEAT_TASK = "worker-heartbeat"
 RUNNING = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 FAILED = (SyncRun.Status.FAILED,)
 
@@ -96,23 +93,9 @@ def _outbox(workspace: Workspace, now: datetime) -> dict[str, Any]:
     return {**backlog, "oldest_pending_age": now - oldest if oldest else None}
 
 
-def _liveness(now: datetime) -> dict[str, Any]:
-    seen = {
-        "worker": WorkerHeartbeat.objects.aggregate(at=Max("seen_at"))["at"],
-        # Beat stamps the task's last_run_at each time it sends it.
-        "beat": PeriodicTask.objects.filter(name=HEARTBEAT_TASK)
-        .values_list("last_run_at", flat=True)
-        .first(),
-    }
-    return {
-        name: {"last_seen": at, "alive": at is not None and now - at <= ALIVE_WITHIN}
-        for name, at in seen.items()
-    }
-
-
 def sync_health(*, workspace: Workspace, now: datetime) -> dict[str, Any]:
     return {
         "connections": _connections(workspace, now),
         "outbox": _outbox(workspace, now),
-        **_liveness(now),
+        **background_liveness(now),
     }
