@@ -13,12 +13,18 @@ from django.utils.html import format_html, format_html_join
 from syncing.connection_form import connection_form_for, schedule_field_names, setup_of
 from syncing.models import CRM_PROVIDERS, Connection, OutboxMessage, SyncRun
 from syncing.outbox import outbox_message_retry
+from syncing.providers.salesforce.client import SalesforceClient
 from syncing.schedules import (
     connection_schedules_ensure,
     connection_schedules_follow_enabled,
     connection_stream_overview,
 )
-from syncing.services import connection_delete, connection_merge_credentials, connection_test
+from syncing.services import (
+    connection_delete,
+    connection_fields_create,
+    connection_merge_credentials,
+    connection_test,
+)
 from syncing.streams import stream_queue, streams_of
 from workspaces.admin_scoping import EDITOR_ROLES, WorkspaceScopedAdmin
 
@@ -31,6 +37,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
     search_fields = ["name", "base_url"]
     readonly_fields = [
         "credentials_stored",
+        "write_back_fields",
         "instance_url",
         "api_usage",
         "status",
@@ -63,6 +70,8 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             credentials.append("credentials_stored")
         if provider == Connection.Provider.SALESFORCE and obj is not None:
             credentials.append("instance_url")
+        if provider in CRM_PROVIDERS and obj is not None:
+            credentials.append("write_back_fields")
         fieldsets = [
             (None, {"fields": main}),
             ("Credentials", {"fields": credentials}),
@@ -99,6 +108,34 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         if not obj.has_credentials:
             return "none"
         return f"stored (encrypted): {', '.join(sorted(obj.credentials))}"
+
+    @admin.display(description="Write-back fields")
+    def write_back_fields(self, obj: Connection) -> str:
+        """What the last test found missing and what to do about it."""
+        catalog = obj.crm_catalog
+        if not catalog.get("readAt"):
+            return "not checked yet: Test connection reads them"
+        missing = catalog.get("missingFields") or {}
+        if not missing:
+            return f"all exist (checked {catalog['readAt']})"
+        if obj.provider != Connection.Provider.SALESFORCE:
+            names = ", ".join(missing.values())
+            return f"missing: {names}. The Create fields button below creates them."
+        steps = format_html_join(
+            "",
+            "<li><code>{}</code> (Field Name <code>{}</code>): {}</li>",
+            (
+                (name, name.removesuffix("__c"), SalesforceClient.FIELD_TYPES.get(field, ""))
+                for field, name in missing.items()
+            ),
+        )
+        return format_html(
+            "Missing. In Salesforce Setup, open Object Manager → Opportunity → Fields &amp; "
+            "Relationships → New, and create:<ul>{}</ul>Give the profile of the user flowsync "
+            "connects as edit access to them (Field-Level Security), then Test connection "
+            "again.",
+            steps,
+        )
 
     @admin.display(description="Instance URL (learned from the token)")
     def instance_url(self, obj: Connection) -> str:
@@ -171,6 +208,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         return [
             button("sync", self.sync_stream_view, "syncing_connection_sync"),
             button("test", self.test_view, "syncing_connection_test"),
+            button("create-fields", self.create_fields_view, "syncing_connection_create_fields"),
             *super().get_urls(),
         ]
 
@@ -191,6 +229,20 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             return HttpResponseNotAllowed(["POST"])
         connection = self._editable(request, object_id)
         self._report_test(request, connection)
+        return self._back(connection)
+
+    def create_fields_view(self, request, object_id):
+        """POST: create the missing write-back fields (HubSpot properties, Attio
+        attributes)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        connection = self._editable(request, object_id)
+        result = connection_fields_create(connection=connection)
+        self.message_user(
+            request,
+            f"Create fields of {connection.name}: {result.detail}",
+            messages.SUCCESS if result.ok else messages.ERROR,
+        )
         return self._back(connection)
 
     def sync_stream_view(self, request, object_id):
@@ -215,6 +267,9 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         extra_context = {**(extra_context or {})}
         if connection is not None:
             extra_context["sync_streams"] = connection_stream_overview(connection=connection)
+            extra_context["can_create_fields"] = bool(
+                connection.crm_catalog.get("missingFields")
+            ) and connection.provider in (Connection.Provider.HUBSPOT, Connection.Provider.ATTIO)
         return super().change_view(request, object_id, form_url, extra_context)
 
 

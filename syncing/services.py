@@ -18,7 +18,7 @@ from syncing.errors import (
     UpstreamError,
 )
 from syncing.http import UpstreamClient
-from syncing.models import Connection
+from syncing.models import CRM_PROVIDERS, Connection
 from syncing.providers import NoClientError, client_for
 from syncing.schedules import connection_schedules_delete, connection_schedules_ensure
 from workspaces.models import Workspace
@@ -140,6 +140,8 @@ def connection_test(*, connection: Connection) -> ConnectionTestResult:
         return ConnectionTestResult(ok=False, detail=str(error))
     try:
         detail = client.ping()
+        if connection.provider in CRM_PROVIDERS:
+            detail = f"{detail}; {_catalog_summary(connection, client)}"
     except (UpstreamError, RecordError) as error:
         summary = upstream_error_summary(connection, error)
         status = (
@@ -153,6 +155,39 @@ def connection_test(*, connection: Connection) -> ConnectionTestResult:
         client.close()
     connection_set_status(connection=connection, status=Connection.Status.OK, detail=detail)
     return ConnectionTestResult(ok=True, detail=detail)
+
+
+def connection_fields_create(*, connection: Connection) -> ConnectionTestResult:
+    """Create the write-back fields the last test found missing, where the CRM's API allows
+    (HubSpot deal properties, Attio attributes)."""
+    from syncing.crm.catalog import can_create_fields, crm_fields_create
+
+    client = connection_client(connection)
+    try:
+        if not can_create_fields(client):
+            return ConnectionTestResult(
+                ok=False, detail="this CRM's fields are created in its own set-up pages"
+            )
+        return ConnectionTestResult(
+            ok=True, detail=crm_fields_create(connection=connection, client=client)
+        )
+    except (UpstreamError, RecordError) as error:
+        return ConnectionTestResult(ok=False, detail=upstream_error_summary(connection, error))
+    finally:
+        client.close()
+
+
+def _catalog_summary(connection: Connection, client: UpstreamClient) -> str:
+    """The CRM's stages and missing write-back fields. The credentials work (the ping
+    passed), so a refusal here is a missing scope, not a reason to re-authenticate."""
+    from syncing.crm.catalog import crm_catalog_read  # crm -> runs -> this module
+
+    try:
+        return crm_catalog_read(connection=connection, client=client)
+    except AuthError as error:
+        return f"stages and fields not read: the credentials lack a scope (HTTP {error.status})"
+    except (UpstreamError, RecordError) as error:
+        return f"stages and fields not read ({upstream_error_summary(connection, error)})"
 
 
 def credentials_reencrypt_all() -> int:

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from syncing.crm.catalog import crm_stages
 from syncing.crm.links import room_deal_field, rooms_linked
 from syncing.crm.tasks import crm_sync_deals
 from syncing.models import CRM_PROVIDERS, CrmDeal, DealRoom, DealRoomRule, SyncRun
@@ -74,9 +75,25 @@ class CrmDealAdmin(ReadOnlyAdmin):
 
 
 class DealRoomRuleForm(forms.ModelForm):
+    """The stage is picked from the CRM's own list (read when the connection is tested):
+    labels shown, the id the CRM's deals carry stored, anything else refused. An option's
+    value is ``<connection id>:<stage id>``, since two connections may share stage ids."""
+
+    stage = forms.ChoiceField(
+        help_text="The CRM's stages as its last Test connection read them (test the connection "
+        "on its page to read them again)."
+    )
+
     class Meta:
         model = DealRoomRule
         fields = ["connection", "stage", "template", "enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        connections = self.fields["connection"].queryset.filter(provider__in=CRM_PROVIDERS)
+        self.fields["stage"].choices = [("", "---------"), *_stage_choices(connections)]
+        if self.instance.pk:
+            self.initial["stage"] = f"{self.instance.connection_id}:{self.instance.stage}"
 
     def clean(self):
         cleaned = super().clean()
@@ -85,7 +102,24 @@ class DealRoomRuleForm(forms.ModelForm):
             self.add_error("connection", "Rules apply to CRM connections only.")
         if connection and template and template.workspace_id != connection.workspace_id:
             self.add_error("template", "The template must be of the connection's workspace.")
+        owner, _, stage = (cleaned.get("stage") or "").partition(":")
+        if connection and stage and owner != str(connection.pk):
+            self.add_error("stage", "Pick a stage of the rule's connection.")
+        cleaned["stage"] = stage
         return cleaned
+
+
+def _stage_choices(connections) -> list[tuple[str, list[tuple[str, str]]]]:
+    groups = []
+    for connection in connections:
+        stages = crm_stages(connection)
+        name = connection.name if stages else f"{connection.name} (test it to read its stages)"
+        options = [
+            (f"{connection.pk}:{stage.id}", f"{stage.pipeline_label}: {stage.label}")
+            for stage in stages
+        ]
+        groups.append((name, options))
+    return groups
 
 
 @admin.register(DealRoomRule)

@@ -28,6 +28,15 @@ WRITE_BACK_FIELDS = (
     "total_engagements",
     "last_engaged_at",
 )
+# What kind of value each field holds (for creating it in the CRM).
+WRITE_BACK_KINDS = {
+    "room_url": "text",
+    "progress_percentage": "number",
+    "total_views": "number",
+    "total_unique_views": "number",
+    "total_engagements": "number",
+    "last_engaged_at": "datetime",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,17 @@ class Deal:
     contact_emails: tuple[str, ...] = ()
     # The raw upstream record, kept for the admin and for fields we do not map.
     properties: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A deal stage as the CRM lists it: ``id`` is what deals carry (HubSpot's stage id,
+    Salesforce's StageName value, Attio's status title), ``label`` what people read."""
+
+    pipeline_id: str
+    pipeline_label: str
+    id: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -80,4 +100,17 @@ class CrmClient(Protocol):
     def deals_write(self, updates: Sequence[DealUpdate]) -> dict[str, str]:
         """Write up to WRITE_BATCH updates. Returns the failed items (upstream id -> message);
         raises an UpstreamError when the whole call failed."""
+        ...
+
+    def stages(self) -> list[Stage]:
+        """Every pipeline's stages, in the CRM's order."""
+        ...
+
+    def deal_field_names(self) -> set[str]:
+        """The names of the deal object's fields (to find missing write-back fields)."""
+        ...
+
+    def deal_fields_create(self, fields: dict[str, str]) -> None:
+        """Create the write-back fields (our field name -> upstream name), where the API
+        allows it; a client without this method cannot (Salesforce: see its docs page)."""
         ...

@@ -9,9 +9,11 @@ from django_celery_beat.models import PeriodicTask
 
 from syncing.models import Connection
 from syncing.schedules import schedule_every_minutes
+from syncing.services import connection_create
 from tests.syncing.conftest import ADMIN_API_KEY, admin_edit_connection
 from tests.syncing.fakes.attio import API_KEY as ATTIO_KEY
 from tests.syncing.fakes.attio import FakeAttio
+from tests.syncing.fakes.hubspot import FakeHubSpot
 from tests.syncing.fakes.salesforce import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -158,9 +160,9 @@ def test_the_test_button_reports_success_and_failure_in_its_own_words(
     assert "Test of Acme Flowla: 2 room statuses readable" in ok
     assert 'id="connection-status">OK<' in ok
 
-    rooms_fake.inject("500", path="/api/v2/statuses")
+    rooms_fake.inject("503", path="/api/v2/statuses", times=20)  # beyond the call's retries
     failed = owner_client.post(test_url, follow=True).content.decode()
-    assert "HTTP 500: Rooms platform (Flowla API v2) is unavailable right now" in failed
+    assert "HTTP 503: Rooms platform (Flowla API v2) is unavailable right now" in failed
     assert "Failing" in failed
     # The fake's error body ({"message": "Upstream trouble"}) never reaches the page.
     assert "Upstream trouble" not in failed
@@ -220,3 +222,95 @@ def test_salesforce_shows_the_login_host_and_the_instance_learned_from_the_token
     assert 'name="schedule_deals_full_refresh_every" value="1440"' in page
     assert CLIENT_SECRET not in page
     assert REFRESH_TOKEN not in page
+
+
+# --- the CRM's own lists: stages and write-back fields ----------------------------------------
+
+
+@pytest.fixture
+def hubspot_fake():
+    fake = FakeHubSpot().start()
+    yield fake
+    fake.stop()
+
+
+def crm_connection(workspace, provider: str, fake, **credentials) -> Connection:
+    return connection_create(
+        workspace=workspace,
+        provider=provider,
+        name=f"Acme {provider}",
+        base_url=fake.url,
+        credentials=credentials,
+        options={"requests_per_second": 100, "burst": 100},
+    )
+
+
+def test_hubspot_test_reads_stages_and_missing_properties_and_create_fields_adds_them(
+    owner_client, staff, hubspot_fake
+):
+    hubspot_fake.properties -= {"flowsync_total_views", "flowsync_last_engaged_at"}
+    connection = crm_connection(
+        staff.workspace, "hubspot", hubspot_fake, access_token=hubspot_fake.api_key
+    )
+
+    tested = owner_client.post(f"/admin/syncing/connection/{connection.pk}/test/", follow=True)
+
+    page = tested.content.decode()
+    assert "4 stages in 1 pipeline; write-back fields missing: flowsync_total_views, " in page
+    assert 'id="create-fields"' in page
+    rule_form = owner_client.get("/admin/syncing/dealroomrule/add/").content.decode()
+    assert f'value="{connection.pk}:contractsent"' in rule_form
+    assert "Sales Pipeline: Contract Sent" in rule_form
+
+    created = owner_client.post(
+        f"/admin/syncing/connection/{connection.pk}/create-fields/", follow=True
+    ).content.decode()
+
+    assert "all 6 write-back fields exist" in created
+    assert {(p["name"], p["type"], p["fieldType"]) for p in hubspot_fake.properties_created} == {
+        ("flowsync_total_views", "number", "number"),
+        ("flowsync_last_engaged_at", "datetime", "date"),
+    }
+    connection.refresh_from_db()
+    assert connection.crm_catalog["missingFields"] == {}
+
+
+def test_attio_create_fields_adds_the_missing_attributes(owner_client, staff, attio_fake):
+    attio_fake.attributes.discard("flowsync_room_url")
+    connection = crm_connection(staff.workspace, "attio", attio_fake, api_key=ATTIO_KEY)
+    owner_client.post(f"/admin/syncing/connection/{connection.pk}/test/")
+
+    owner_client.post(f"/admin/syncing/connection/{connection.pk}/create-fields/")
+
+    [created] = attio_fake.attributes_created
+    assert (created["api_slug"], created["type"]) == ("flowsync_room_url", "text")
+    connection.refresh_from_db()
+    assert connection.crm_catalog["missingFields"] == {}
+    stages = [stage["id"] for stage in connection.crm_catalog["stages"]]
+    assert stages == attio_fake.stages
+
+
+def test_salesforce_missing_fields_come_with_set_up_instructions(owner_client, staff):
+    fake = FakeSalesforce().start()
+    try:
+        fake.custom_fields.discard("Room_Total_Views__c")
+        connection = crm_connection(
+            staff.workspace,
+            "salesforce",
+            fake,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            refresh_token=REFRESH_TOKEN,
+        )
+        page = owner_client.post(
+            f"/admin/syncing/connection/{connection.pk}/test/", follow=True
+        ).content.decode()
+    finally:
+        fake.stop()
+
+    assert "write-back fields missing: Room_Total_Views__c" in page
+    assert "Object Manager → Opportunity → Fields &amp; Relationships → New" in page
+    assert "<code>Room_Total_Views__c</code> (Field Name <code>Room_Total_Views</code>)" in page
+    assert 'id="create-fields"' not in page
+    connection.refresh_from_db()
+    assert [s["id"] for s in connection.crm_catalog["stages"]] == fake.stages

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from urllib.parse import quote
 
-from syncing.crm.types import WRITE_BACK_FIELDS, Deal, DealUpdate
+from syncing.crm.types import WRITE_BACK_FIELDS, WRITE_BACK_KINDS, Deal, DealUpdate, Stage
 from syncing.errors import (
     NotFoundError,
     PermanentError,
@@ -32,6 +32,8 @@ API = "/v2"
 DEALS = f"{API}/objects/deals"
 # Attio's default (and our) page size for record queries.
 PAGE_LIMIT = 500
+# A write-back field's kind -> the Attio attribute type created for it.
+ATTRIBUTE_TYPES = {"text": "text", "number": "number", "datetime": "timestamp"}
 CENT = Decimal("0.01")
 
 
@@ -39,6 +41,13 @@ def _data(body: Any, what: str) -> Any:
     if not isinstance(body, dict) or "data" not in body:
         raise PermanentError(f"{what}: expected an object with data")
     return body["data"]
+
+
+def _list(body: Any, what: str) -> list:
+    data = _data(body, what)
+    if not isinstance(data, list):
+        raise PermanentError(f"{what}: expected a data list")
+    return data
 
 
 def _id_part(raw: Any, name: str) -> str | None:
@@ -68,6 +77,39 @@ class AttioClient(UpstreamClient):
         """One cheap call that needs valid credentials (and the deals object enabled)."""
         body = _data(self.get_json(DEALS), f"GET {DEALS}")
         return f"deals object {_id_part(body, 'object_id')} readable"
+
+    def stages(self) -> list[Stage]:
+        """The deals object's stage statuses; deals carry the title (see deal_from_record)."""
+        statuses = _list(self.get_json(f"{DEALS}/attributes/stage/statuses"), "GET statuses")
+        titles = [
+            status.get("title")
+            for status in statuses
+            if isinstance(status, dict) and not status.get("is_archived")
+        ]
+        return [
+            Stage(pipeline_id="deals", pipeline_label="Deals", id=title, label=title)
+            for title in titles
+            if isinstance(title, str) and title
+        ]
+
+    def deal_field_names(self) -> set[str]:
+        attributes = _list(self.get_json(f"{DEALS}/attributes"), "GET attributes")
+        return {str(a.get("api_slug")) for a in attributes if isinstance(a, dict)}
+
+    def deal_fields_create(self, fields: dict[str, str]) -> None:
+        """One attribute per field on the deals object (Attio has no batch create)."""
+        for field, slug in fields.items():
+            body = {
+                "title": f"flowsync {field.replace('_', ' ')}",
+                "description": "Written by flowsync from the linked room.",
+                "api_slug": slug,
+                "type": ATTRIBUTE_TYPES[WRITE_BACK_KINDS[field]],
+                "is_required": False,
+                "is_unique": False,
+                "is_multiselect": False,
+                "config": {},
+            }
+            self.send_json("POST", f"{DEALS}/attributes", {"data": body})
 
     # --- reads ------------------------------------------------------------------------------
 

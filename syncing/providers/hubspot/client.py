@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import requests
 from django.db import transaction
 
-from syncing.crm.types import Deal, DealUpdate
+from syncing.crm.types import WRITE_BACK_KINDS, Deal, DealUpdate, Stage
 from syncing.errors import (
     AuthError,
     NotFoundError,
@@ -37,6 +37,14 @@ PATHS = {
     "owners": "/crm/v3/owners",
     "associations": "/crm/v4/associations",
     "token": "/oauth/v1/token",
+    "pipelines": "/crm/v3/pipelines",
+    "properties": "/crm/v3/properties",
+}
+# A write-back field's kind -> HubSpot's (type, fieldType) of a deal property.
+PROPERTY_TYPES = {
+    "text": ("string", "text"),
+    "number": ("number", "number"),
+    "datetime": ("datetime", "date"),
 }
 DEAL_PROPERTIES = (
     "dealname",
@@ -251,6 +259,48 @@ class HubSpotClient(UpstreamClient):
         )
         total = body.get("total") if isinstance(body, dict) else None
         return f"{total} deals readable" if isinstance(total, int) else "deals readable"
+
+    def stages(self) -> list[Stage]:
+        body = self.get_json(f"{self.paths['pipelines']}/deals")
+        pipelines = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(pipelines, list):
+            raise PermanentError("GET pipelines of deals: no results list")
+        return [
+            Stage(
+                pipeline_id=str(pipeline.get("id", "")),
+                pipeline_label=str(pipeline.get("label", "")),
+                id=str(stage.get("id", "")),
+                label=str(stage.get("label", "")),
+            )
+            for pipeline in pipelines
+            if isinstance(pipeline, dict)
+            for stage in pipeline.get("stages") or []
+            if isinstance(stage, dict) and stage.get("id")
+        ]
+
+    def deal_field_names(self) -> set[str]:
+        body = self.get_json(f"{self.paths['properties']}/deals")
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise PermanentError("GET properties of deals: no results list")
+        return {str(p.get("name")) for p in results if isinstance(p, dict)}
+
+    def deal_fields_create(self, fields: dict[str, str]) -> None:
+        """One batch create of deal properties in HubSpot's default deal group."""
+        inputs = []
+        for field, name in fields.items():
+            kind, field_type = PROPERTY_TYPES[WRITE_BACK_KINDS[field]]
+            label = f"flowsync {field.replace('_', ' ')}"
+            inputs.append(
+                {
+                    "name": name,
+                    "label": label,
+                    "type": kind,
+                    "fieldType": field_type,
+                    "groupName": "dealinformation",
+                }
+            )
+        self.send_json("POST", f"{self.paths['properties']}/deals/batch/create", {"inputs": inputs})
 
     def deal_pages(
         self, *, modified_from: datetime | None, modified_to: datetime

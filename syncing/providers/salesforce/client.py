@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from config.formats import iso_utc
 from syncing.coordination import TokenBucket
-from syncing.crm.types import Deal, DealUpdate
+from syncing.crm.types import Deal, DealUpdate, Stage
 from syncing.errors import (
     AuthError,
     PermanentError,
@@ -143,6 +143,17 @@ class SalesforceClient(UpstreamClient):
         "total_unique_views": "Room_Unique_Views__c",
         "total_engagements": "Room_Total_Engagements__c",
         "last_engaged_at": "Room_Last_Engaged_At__c",
+    }
+
+    # Salesforce field type to choose in Setup for each write-back field (custom fields are
+    # created there or by a metadata deploy, not through the REST API flowsync uses).
+    FIELD_TYPES: ClassVar[dict[str, str]] = {
+        "room_url": "URL",
+        "progress_percentage": "Number, 16 digits, 2 decimal places",
+        "total_views": "Number, 18 digits, 0 decimal places",
+        "total_unique_views": "Number, 18 digits, 0 decimal places",
+        "total_engagements": "Number, 18 digits, 0 decimal places",
+        "last_engaged_at": "Date/Time",
     }
 
     def __init__(
@@ -334,12 +345,34 @@ class SalesforceClient(UpstreamClient):
         today = f"; API requests today: {usage['used']}/{usage['limit']}" if usage else ""
         return f"Opportunity readable ({len(fields)} fields){today}"
 
-    def _opportunity_fields(self) -> list[str]:
+    def _describe_fields(self) -> list[dict]:
         body = self.get_json(f"{self.api}/sobjects/Opportunity/describe")
         fields = body.get("fields") if isinstance(body, dict) else None
         if not isinstance(fields, list):
             raise PermanentError("GET describe of Opportunity: no fields list")
-        return [field.get("name") for field in fields if isinstance(field, dict)]
+        return [field for field in fields if isinstance(field, dict)]
+
+    def _opportunity_fields(self) -> list[str]:
+        return [field.get("name") for field in self._describe_fields()]
+
+    def deal_field_names(self) -> set[str]:
+        return set(self._opportunity_fields())
+
+    def stages(self) -> list[Stage]:
+        """StageName's active picklist values (the value is what opportunities carry)."""
+        stage = next((f for f in self._describe_fields() if f.get("name") == "StageName"), {})
+        return [
+            Stage(
+                pipeline_id="Opportunity",
+                pipeline_label="Opportunity stages",
+                id=value["value"],
+                label=str(value.get("label") or value["value"]),
+            )
+            for value in stage.get("picklistValues") or []
+            if isinstance(value, dict)
+            and value.get("active")
+            and isinstance(value.get("value"), str)
+        ]
 
     def _select(self) -> str:
         """SELECT ... FROM Opportunity; CurrencyIsoCode only exists in multi-currency orgs

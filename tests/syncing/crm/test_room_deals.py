@@ -135,15 +135,36 @@ def test_deals_are_listed_per_workspace_and_read_only(staff, cast, linked):
     assert staff.get(f"/admin/syncing/crmdeal/{theirs.pk}/change/").status_code == 302
 
 
+def with_stages(connection: Connection, *stages: tuple[str, str]) -> Connection:
+    """As a Test connection leaves it: the CRM's stages (id, label) read and kept."""
+    connection.crm_catalog = {
+        "stages": [
+            {
+                "pipeline_id": "default",
+                "pipeline_label": "Sales Pipeline",
+                "id": id_,
+                "label": label,
+            }
+            for id_, label in stages
+        ],
+        "missingFields": {},
+        "readAt": "2026-12-04T17:00:00.000Z",
+    }
+    connection.save(update_fields=["crm_catalog"])
+    return connection
+
+
 def test_a_rule_is_added_in_the_admin_for_the_connection_workspace(staff, cast):
-    hubspot = crm(cast.workspace)
+    hubspot = with_stages(crm(cast.workspace), ("contractsent", "Contract Sent"))
     template = RoomFactory(workspace=cast.workspace, is_template=True)
 
+    form = staff.get("/admin/syncing/dealroomrule/add/").content.decode()
+    assert "Sales Pipeline: Contract Sent" in form
     response = staff.post(
         "/admin/syncing/dealroomrule/add/",
         {
             "connection": hubspot.pk,
-            "stage": "contractsent",
+            "stage": f"{hubspot.pk}:contractsent",
             "template": template.pk,
             "enabled": "on",
         },
@@ -175,13 +196,30 @@ def test_a_rule_needs_a_crm_connection_and_a_template_of_its_workspace(staff, ca
         "/admin/syncing/dealroomrule/add/",
         {"connection": rooms.pk, "stage": "x", "template": template.pk},
     )
+    hubspot = with_stages(crm(cast.workspace), ("x", "X"))
     cross = staff.post(
         "/admin/syncing/dealroomrule/add/",
-        {"connection": crm(cast.workspace).pk, "stage": "x", "template": foreign.pk},
+        {"connection": hubspot.pk, "stage": f"{hubspot.pk}:x", "template": foreign.pk},
     )
 
     assert "CRM connections only" in not_crm.content.decode()
     assert "of the connection&#x27;s workspace" in cross.content.decode()
+    assert not DealRoomRule.objects.exists()
+
+
+def test_a_stage_the_crm_does_not_list_or_of_another_connection_is_refused(staff, cast):
+    hubspot = with_stages(crm(cast.workspace), ("contractsent", "Contract Sent"))
+    other = with_stages(crm(cast.workspace, name="HubSpot EU"), ("closedwon", "Closed Won"))
+    template = RoomFactory(workspace=cast.workspace, is_template=True)
+
+    def add(stage: str) -> str:
+        return staff.post(
+            "/admin/syncing/dealroomrule/add/",
+            {"connection": hubspot.pk, "stage": stage, "template": template.pk},
+        ).content.decode()
+
+    assert "Select a valid choice" in add(f"{hubspot.pk}:contractsnet")  # a typo
+    assert "Pick a stage of the rule&#x27;s connection." in add(f"{other.pk}:closedwon")
     assert not DealRoomRule.objects.exists()
 
 

@@ -81,6 +81,20 @@ class FakeAttio(FakeUpstream):
         # change) while GET still finds them.
         self.hidden_from_query: set[str] = set()
         self.patches: list[tuple[str, dict]] = []
+        # The deal object's attribute slugs (the write-back ones included) and stage titles.
+        self.attributes = {"name", "stage", "value", "owner", "associated_people"} | {
+            f"flowsync_{field}"
+            for field in (
+                "room_url",
+                "progress_percentage",
+                "total_views",
+                "total_unique_views",
+                "total_engagements",
+                "last_engaged_at",
+            )
+        }
+        self.attributes_created: list[dict] = []
+        self.stages = ["Lead", "In Progress", "Won 🎉", "Lost"]
 
     def authorized(self, method: str, path: str, headers) -> bool:
         return headers.get("Authorization") == f"Bearer {self.api_key}"
@@ -205,6 +219,18 @@ class FakeAttio(FakeUpstream):
             )
         return 200, {"data": deals[offset : offset + limit]}
 
+    def attribute_create(self, body) -> tuple[int, object]:
+        data = body.get("data") if isinstance(body, dict) else None
+        required = {"title", "api_slug", "type", "is_required", "is_unique", "is_multiselect"}
+        if not isinstance(data, dict) or not required <= data.keys():
+            return _error(400, "validation_type", "Body must be {data: {title, api_slug, ...}}")
+        with self._lock:
+            if data["api_slug"] in self.attributes:
+                return _error(409, "slug_conflict", "An attribute with this slug exists.")
+            self.attributes.add(data["api_slug"])
+            self.attributes_created.append(data)
+        return 200, {"data": data}
+
     def update_deal(self, record_id: str, body) -> tuple[int, object]:
         values = body.get("data", {}).get("values") if isinstance(body, dict) else None
         if not isinstance(values, dict):
@@ -233,6 +259,13 @@ class FakeAttio(FakeUpstream):
                     "created_at": _now(),
                 }
             }
+        if rest == ["objects", "deals", "attributes"]:
+            if method == "GET":
+                return 200, {"data": [{"api_slug": slug} for slug in sorted(self.attributes)]}
+            if method == "POST":
+                return self.attribute_create(body)
+        if method == "GET" and rest == ["objects", "deals", "attributes", "stage", "statuses"]:
+            return 200, {"data": [self._status(title) for title in self.stages]}
         if method == "POST" and rest == ["objects", "deals", "records", "query"]:
             return self.query_deals(body)
         if rest[:3] == ["objects", "deals", "records"] and len(rest) == 4:

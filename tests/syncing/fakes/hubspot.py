@@ -32,6 +32,19 @@ CONTACTS = f"{OBJECTS}/contacts"
 OWNERS = "/crm/v3/owners/"
 ASSOCIATIONS = "/crm/v4/associations/"
 TOKEN = "/oauth/v1/token"
+PIPELINES = "/crm/v3/pipelines/deals"
+PROPERTIES = "/crm/v3/properties/deals"
+# The default pipeline of a new portal, as HubSpot lists it.
+PIPELINE = {
+    "id": "default",
+    "label": "Sales Pipeline",
+    "stages": [
+        {"id": "appointmentscheduled", "label": "Appointment Scheduled"},
+        {"id": "qualifiedtobuy", "label": "Qualified To Buy"},
+        {"id": "contractsent", "label": "Contract Sent"},
+        {"id": "closedwon", "label": "Closed Won"},
+    ],
+}
 
 SEARCH_MAX_LIMIT = 200
 SEARCH_CAP = 10_000
@@ -156,6 +169,7 @@ class FakeHubSpot(FakeUpstream):
         self.owners: dict[str, dict] = {}
         self.associations: dict[str, list[str]] = {}
         self.properties = set(DEAL_PROPERTIES)
+        self.properties_created: list[dict] = []
         # Deal ids whose batch update fails (answered per item in a 207).
         self.failing_updates: dict[str, str] = {}
         # Each batch update as received: a list of {"id", "properties"} inputs.
@@ -295,6 +309,12 @@ class FakeHubSpot(FakeUpstream):
             return self.batch_read(self.contacts, body, "CONTACT", query)
         if method == "POST" and path == f"{DEALS}/batch/update":
             return self.batch_update(body)
+        if method == "GET" and path == PIPELINES:
+            return 200, {"results": [PIPELINE]}
+        if method == "GET" and path == PROPERTIES:
+            return 200, {"results": [{"name": name} for name in sorted(self.properties)]}
+        if method == "POST" and path == f"{PROPERTIES}/batch/create":
+            return self.properties_create(body)
         if method == "GET" and path.startswith(OWNERS):
             owner = self.owners.get(path.removeprefix(OWNERS))
             return (200, owner) if owner else error(404, "Owner not found", "OBJECT_NOT_FOUND")
@@ -434,6 +454,17 @@ class FakeHubSpot(FakeUpstream):
                 }
             )
         return self._batch_answer([self._view(r, body.get("properties")) for r in found], errors)
+
+    def properties_create(self, body):
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        required = {"name", "label", "type", "fieldType", "groupName"}
+        if not isinstance(inputs, list) or not all(
+            isinstance(i, dict) and required <= i.keys() for i in inputs
+        ):
+            return error(400, "Each input needs name, label, type, fieldType, groupName")
+        self.properties_created.extend(inputs)
+        self.properties.update(i["name"] for i in inputs)
+        return 201, {"status": "COMPLETE", "results": inputs}
 
     def batch_update(self, body):
         ids = self._inputs(body)

@@ -113,6 +113,8 @@ class FakeSalesforce(FakeUpstream):
         # Upstream id -> (statusCode, message): updates of those records fail.
         self.rejections: dict[str, tuple[str, str]] = {}
         self.patches: list[list[dict]] = []
+        self.custom_fields = set(WRITABLE)
+        self.stages = ["Prospecting", "Negotiation/Review", "Closed Won", "Closed Lost"]
         self._locators: dict[str, list[dict]] = {}
         self._ids = itertools.count(1)
         self._current = threading.local()
@@ -251,10 +253,15 @@ class FakeSalesforce(FakeUpstream):
         names = sorted(
             FIELDS - ({"Owner.Email"} | ({"CurrencyIsoCode"} if not self.multi_currency else set()))
         )
-        return {
-            "name": "Opportunity",
-            "fields": [{"name": name} for name in [*names, "OwnerId", *sorted(WRITABLE)]],
-        }
+        stages = [
+            {"value": value, "label": value, "active": True, "defaultValue": False}
+            for value in self.stages
+        ]
+        fields = [{"name": name} for name in [*names, "OwnerId", *sorted(self.custom_fields)]]
+        for field in fields:
+            if field["name"] == "StageName":
+                field["picklistValues"] = stages
+        return {"name": "Opportunity", "fields": fields}
 
     # --- SOQL -------------------------------------------------------------------------------
 
