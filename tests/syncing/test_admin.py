@@ -191,9 +191,14 @@ def test_test_connection_of_hubspot_searches_deals_with_the_stored_token(client,
     finally:
         fake.stop()
 
-    # The fake holds two deals; the check is one deal search with the bearer token.
-    assert "Acme HubSpot: 2 deals readable" in page
-    assert fake.requests == [("POST", "/crm/v3/objects/deals/search")]
+    # The fake holds two deals; the check is one deal search with the bearer token, then the
+    # CRM's stages and deal properties.
+    assert "Acme HubSpot: 2 deals readable; 4 stages in 1 pipeline; all 6 write-back" in page
+    assert fake.requests == [
+        ("POST", "/crm/v3/objects/deals/search"),
+        ("GET", "/crm/v3/pipelines/deals"),
+        ("GET", "/crm/v3/properties/deals"),
+    ]
     hubspot.refresh_from_db()
     assert hubspot.status == Connection.Status.OK
 
