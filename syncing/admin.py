@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 
 from syncing.connection_form import connection_form_for, schedule_field_names, setup_of
 from syncing.models import CRM_PROVIDERS, Connection, OutboxMessage, SyncRun
+from syncing.oauth import PROVIDERS as OAUTH_PROVIDERS
+from syncing.oauth import OAuthError, oauth_connection_of, oauth_finish, oauth_start
 from syncing.outbox import outbox_message_retry
 from syncing.providers.salesforce.client import SalesforceClient
 from syncing.schedules import (
@@ -205,7 +207,14 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         def button(route: str, view, name: str):
             return path(f"<path:object_id>/{route}/", self.admin_site.admin_view(view), name=name)
 
+        callback = path(
+            "oauth/callback/",
+            self.admin_site.admin_view(self.oauth_callback_view),
+            name="syncing_connection_oauth_callback",
+        )
         return [
+            callback,
+            button("oauth", self.oauth_start_view, "syncing_connection_oauth"),
             button("sync", self.sync_stream_view, "syncing_connection_sync"),
             button("test", self.test_view, "syncing_connection_test"),
             button("create-fields", self.create_fields_view, "syncing_connection_create_fields"),
@@ -228,6 +237,42 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         connection = self._editable(request, object_id)
+        self._report_test(request, connection)
+        return self._back(connection)
+
+    def oauth_start_view(self, request, object_id):
+        """POST: Connect with HubSpot / Salesforce, off to the CRM's consent page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        connection = self._editable(request, object_id)
+        try:
+            return HttpResponseRedirect(oauth_start(connection=connection, session=request.session))
+        except OAuthError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back(connection)
+
+    def oauth_callback_view(self, request):
+        """GET ?code&state (or ?error): the CRM sends staff back here after consent."""
+        try:
+            connection_id = oauth_connection_of(
+                state=request.GET.get("state", ""), session=request.session
+            )
+        except OAuthError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect(reverse("admin:syncing_connection_changelist"))
+        connection = self._editable(request, str(connection_id))
+        if "code" not in request.GET:
+            name = connection.get_provider_display()
+            self.message_user(
+                request, f"{name} did not grant access; nothing changed.", messages.ERROR
+            )
+            return self._back(connection)
+        try:
+            oauth_finish(connection=connection, code=request.GET["code"])
+        except OAuthError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back(connection)
+        self.message_user(request, f"{connection.name} is connected.", messages.SUCCESS)
         self._report_test(request, connection)
         return self._back(connection)
 
@@ -267,6 +312,10 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         extra_context = {**(extra_context or {})}
         if connection is not None:
             extra_context["sync_streams"] = connection_stream_overview(connection=connection)
+            oauth = OAUTH_PROVIDERS.get(connection.provider)
+            if oauth is not None:
+                url = reverse("admin:syncing_connection_oauth", args=[connection.pk])
+                extra_context["oauth_buttons"] = [{"url": url, "label": oauth.label}]
             extra_context["can_create_fields"] = bool(
                 connection.crm_catalog.get("missingFields")
             ) and connection.provider in (Connection.Provider.HUBSPOT, Connection.Provider.ATTIO)

@@ -63,6 +63,9 @@ DEFAULTS: dict[str, object] = {
     # synchronous request after 10 minutes, so no save commits later than that after its
     # stamp. A connection's options["lookback_seconds"] overrides it.
     "SYNC_SALESFORCE_LOOKBACK": 10 * 60,
+    # HubSpot's OAuth consent page ("Connect with HubSpot"); it is on HubSpot's app host, not
+    # the API origin a connection names. Salesforce's is the connection's login host.
+    "SYNC_OAUTH_HUBSPOT_AUTHORIZE_URL": "https://app.hubspot.com/oauth/authorize",
     # Errors kept in full on a SyncRun (the rest are only counted).
     "SYNC_RUN_MAX_ERRORS": 50,
 }

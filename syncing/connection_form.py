@@ -37,8 +37,6 @@ class ProviderSetup:
     public_origin: str = ""
     base_url_label: str = "Base URL"
     base_url_help: str = "The API's origin, without a path."
-    # OAuth: the Connect button's provider (syncing.oauth), if any.
-    oauth: bool = False
 
 
 _API_KEY = SecretField("api_key", "API key", "The workspace's API key.")
@@ -74,7 +72,6 @@ SETUP: dict[str, ProviderSetup] = {
             SecretField("refresh_token", "OAuth refresh token", "Filled by Connect with HubSpot."),
         ),
         public_origin="https://api.hubapi.com",
-        oauth=True,
     ),
     Provider.SALESFORCE: ProviderSetup(
         secrets=(
@@ -91,7 +88,6 @@ SETUP: dict[str, ProviderSetup] = {
         base_url_help="Where you log in, not your instance: https://login.salesforce.com, "
         "https://test.salesforce.com for a sandbox, or your My Domain login host. flowsync "
         "learns the instance URL from the token.",
-        oauth=True,
     ),
     Provider.ATTIO: ProviderSetup(
         secrets=(

@@ -4,7 +4,11 @@ connection button whose messages are flowsync's own words, schedules edited in p
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
+import requests
+from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
 from syncing.models import Connection
@@ -13,6 +17,9 @@ from syncing.services import connection_create
 from tests.syncing.conftest import ADMIN_API_KEY, admin_edit_connection
 from tests.syncing.fakes.attio import API_KEY as ATTIO_KEY
 from tests.syncing.fakes.attio import FakeAttio
+from tests.syncing.fakes.hubspot import CLIENT_ID as HUBSPOT_CLIENT_ID
+from tests.syncing.fakes.hubspot import CLIENT_SECRET as HUBSPOT_CLIENT_SECRET
+from tests.syncing.fakes.hubspot import REFRESH_TOKEN as HUBSPOT_REFRESH_TOKEN
 from tests.syncing.fakes.hubspot import FakeHubSpot
 from tests.syncing.fakes.salesforce import (
     CLIENT_ID,
@@ -314,3 +321,122 @@ def test_salesforce_missing_fields_come_with_set_up_instructions(owner_client, s
     assert 'id="create-fields"' not in page
     connection.refresh_from_db()
     assert [s["id"] for s in connection.crm_catalog["stages"]] == fake.stages
+
+
+# --- Connect with HubSpot / Salesforce: the authorization-code flow -------------------------
+
+
+def consent(owner_client, connection) -> str:
+    """Press the Connect button; the URL of the CRM's consent page."""
+    response = owner_client.post(f"/admin/syncing/connection/{connection.pk}/oauth/")
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def authorize(url: str) -> str:
+    """The fake authorization server approves at once: the callback path and query."""
+    answer = requests.get(url, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    back = urlsplit(answer.headers["Location"])
+    return f"{back.path}?{back.query}"
+
+
+@pytest.fixture
+def hubspot_app(staff, hubspot_fake, settings) -> Connection:
+    settings.SYNC_OAUTH_HUBSPOT_AUTHORIZE_URL = f"{hubspot_fake.url}/oauth/authorize"
+    return crm_connection(
+        staff.workspace,
+        "hubspot",
+        hubspot_fake,
+        client_id=HUBSPOT_CLIENT_ID,
+        client_secret=HUBSPOT_CLIENT_SECRET,
+    )
+
+
+def test_connect_with_hubspot_stores_the_granted_tokens_and_tests_them(
+    owner_client, hubspot_app, hubspot_fake, settings
+):
+    url = consent(owner_client, hubspot_app)
+
+    query = parse_qs(urlsplit(url).query)
+    assert url.startswith(settings.SYNC_OAUTH_HUBSPOT_AUTHORIZE_URL + "?")
+    assert query["client_id"] == [HUBSPOT_CLIENT_ID]
+    assert query["redirect_uri"] == [
+        f"{settings.PUBLIC_BASE_URL}/admin/syncing/connection/oauth/callback/"
+    ]
+    callback = authorize(url)
+    page = owner_client.get(callback, follow=True)
+
+    assert page.redirect_chain[-1][0] == f"/admin/syncing/connection/{hubspot_app.pk}/change/"
+    text = page.content.decode()
+    assert "Acme hubspot is connected." in text
+    assert "Test of Acme hubspot: 0 deals readable" in text
+    hubspot_app.refresh_from_db()
+    assert hubspot_app.status == Connection.Status.OK
+    credentials = hubspot_app.credentials
+    assert credentials["refresh_token"] == HUBSPOT_REFRESH_TOKEN
+    assert credentials["access_token"] in hubspot_fake.valid_tokens
+    for secret in (HUBSPOT_REFRESH_TOKEN, credentials["access_token"], HUBSPOT_CLIENT_SECRET):
+        assert secret not in text
+        assert secret not in hubspot_app.credentials_encrypted
+
+    # The state is good once: the same callback again changes nothing.
+    again = owner_client.get(callback, follow=True).content.decode()
+    assert "could not be matched to this session" in again
+
+
+def test_a_callback_with_a_state_of_another_session_is_refused(owner_client, staff, hubspot_app):
+    callback = authorize(consent(owner_client, hubspot_app))
+    other = Client()  # the same person in another browser: another session
+    other.force_login(staff.owner.user)
+
+    page = other.get(callback, follow=True).content.decode()
+
+    assert "could not be matched to this session" in page
+    hubspot_app.refresh_from_db()
+    assert "refresh_token" not in hubspot_app.credentials
+
+
+def test_consent_refused_at_hubspot_changes_nothing(owner_client, hubspot_app, hubspot_fake):
+    hubspot_fake.authorization.denied = True
+
+    page = owner_client.get(authorize(consent(owner_client, hubspot_app)), follow=True)
+
+    assert "HubSpot did not grant access; nothing changed." in page.content.decode()
+    hubspot_app.refresh_from_db()
+    assert "refresh_token" not in hubspot_app.credentials
+
+
+def test_connect_needs_the_app_client_id_and_secret_first(owner_client, staff, hubspot_fake):
+    connection = crm_connection(
+        staff.workspace, "hubspot", hubspot_fake, access_token=hubspot_fake.api_key
+    )
+
+    page = owner_client.post(
+        f"/admin/syncing/connection/{connection.pk}/oauth/", follow=True
+    ).content.decode()
+
+    assert "Save the app&#x27;s client_id and client_secret first." in page
+
+
+def test_connect_with_salesforce_learns_the_instance_from_the_login_host(owner_client, staff):
+    fake = FakeSalesforce().start()
+    try:
+        connection = crm_connection(
+            staff.workspace,
+            "salesforce",
+            fake,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+        )
+        url = consent(owner_client, connection)
+        assert url.startswith(f"{fake.url}/services/oauth2/authorize?")
+        page = owner_client.get(authorize(url), follow=True).content.decode()
+    finally:
+        fake.stop()
+
+    assert "Test of Acme salesforce: Opportunity readable" in page
+    connection.refresh_from_db()
+    assert connection.credentials["refresh_token"] in fake.refresh_tokens
+    assert connection.credentials["instance_url"] == fake.url
+    assert connection.credentials["refresh_token"] not in page

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from functools import cache
 from urllib.parse import unquote
 
+from tests.syncing.fakes.oauth import AuthorizationServer
 from tests.syncing.fakes.server import FakeUpstream, iso
 
 ACCESS_TOKEN = "pat-fake-hubspot-3c9e1b"
@@ -32,6 +33,8 @@ CONTACTS = f"{OBJECTS}/contacts"
 OWNERS = "/crm/v3/owners/"
 ASSOCIATIONS = "/crm/v4/associations/"
 TOKEN = "/oauth/v1/token"
+# HubSpot's consent page lives on app.hubspot.com; the fake serves it too.
+AUTHORIZE = "/oauth/authorize"
 PIPELINES = "/crm/v3/pipelines/deals"
 PROPERTIES = "/crm/v3/properties/deals"
 # The default pipeline of a new portal, as HubSpot lists it.
@@ -185,6 +188,7 @@ class FakeHubSpot(FakeUpstream):
             "refresh_token": REFRESH_TOKEN,
         }
         self.token_lifetime = 1800
+        self.authorization = AuthorizationServer(client_id=CLIENT_ID)
         self.issued_tokens: list[str] = []
         self.valid_tokens = {access_token}
         self._ids = itertools.count(1001)
@@ -270,7 +274,7 @@ class FakeHubSpot(FakeUpstream):
     # --- plumbing ---------------------------------------------------------------------------
 
     def authorized(self, method: str, path: str, headers) -> bool:
-        if path == TOKEN:
+        if path in (TOKEN, AUTHORIZE):
             return True  # the token endpoint authenticates by its form fields
         value = headers.get("Authorization") or ""
         return value.startswith("Bearer ") and value.removeprefix("Bearer ") in self.valid_tokens
@@ -297,6 +301,8 @@ class FakeHubSpot(FakeUpstream):
             return self._route(method, path, query, body)
 
     def _route(self, method: str, path: str, query: dict, body):
+        if method == "GET" and path == AUTHORIZE:
+            return self.authorization.authorize(query)
         if method == "POST" and path == TOKEN:
             return self.token(body or {})
         if method == "POST" and path == f"{DEALS}/search":
@@ -327,14 +333,17 @@ class FakeHubSpot(FakeUpstream):
     # --- operations -------------------------------------------------------------------------
 
     def token(self, form: dict):
-        if form.get("grant_type") != "refresh_token":
+        if form.get("grant_type") not in ("refresh_token", "authorization_code"):
             return 400, {"status": "BAD_GRANT_TYPE", "message": "unsupported grant_type"}
         if (form.get("client_id"), form.get("client_secret")) != (
             self.oauth["client_id"],
             self.oauth["client_secret"],
         ):
             return 400, {"status": "BAD_CLIENT_ID", "message": "missing or unknown client id"}
-        if form.get("refresh_token") != self.oauth["refresh_token"]:
+        if form["grant_type"] == "authorization_code":
+            if not self.authorization.redeem(form):
+                return 400, {"status": "BAD_AUTH_CODE", "message": "auth code not found"}
+        elif form.get("refresh_token") != self.oauth["refresh_token"]:
             return 400, {
                 "status": "BAD_REFRESH_TOKEN",
                 "message": "missing or unknown refresh token",

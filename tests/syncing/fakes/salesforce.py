@@ -29,6 +29,7 @@ import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from tests.syncing.fakes.oauth import AuthorizationServer
 from tests.syncing.fakes.server import FakeUpstream
 
 API_VERSION = "v60.0"
@@ -105,6 +106,7 @@ class FakeSalesforce(FakeUpstream):
         self.api_used = 0
         self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
         self.refresh_tokens = {REFRESH_TOKEN}
+        self.authorization = AuthorizationServer(client_id=CLIENT_ID)
         self.access_tokens: set[str] = set()
         # False: tokens are issued but every one is refused (a session policy gone wrong).
         self.sessions_work = True
@@ -175,6 +177,8 @@ class FakeSalesforce(FakeUpstream):
         return True
 
     def route(self, method: str, path: str, query: dict, body):
+        if path == "/services/oauth2/authorize" and method == "GET":
+            return self.authorization.authorize(query)
         if path == "/services/oauth2/token":
             return self.token(method, body)
         return self.data_api(method, path, query, body)
@@ -185,8 +189,16 @@ class FakeSalesforce(FakeUpstream):
         grant_ok = (
             method == "POST"
             and isinstance(form, dict)
-            and form.get("grant_type") == "refresh_token"
-            and form.get("refresh_token") in self.refresh_tokens
+            and (
+                (
+                    form.get("grant_type") == "refresh_token"
+                    and form.get("refresh_token") in self.refresh_tokens
+                )
+                or (
+                    form.get("grant_type") == "authorization_code"
+                    and self.authorization.redeem(form)
+                )
+            )
         )
         if not (
             isinstance(form, dict)
@@ -202,7 +214,13 @@ class FakeSalesforce(FakeUpstream):
                 "error": "invalid_grant",
                 "error_description": "expired access/refresh token",
             }
+        granted = {}
+        if form.get("grant_type") == "authorization_code":
+            granted["refresh_token"] = f"5Aep861granted.{uuid.uuid4().hex}"
+            with self._lock:
+                self.refresh_tokens.add(granted["refresh_token"])
         return 200, {
+            **granted,
             "access_token": self.issue_token(),
             "instance_url": self.url,
             "id": f"{self.url}/id/00Dfake/005fake",
