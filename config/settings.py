@@ -164,10 +164,19 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Proxies in front of flowsync that append the client's address to X-Forwarded-For; the
+    # throttles read the address the last of them saw. 0: the header is ignored (a client
+    # could otherwise pick a new address per request and never be throttled).
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
 # Requests per caller (API key, logged-in user, or client address when anonymous).
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")
 PUBLIC_THROTTLE_RATE = env_str("PUBLIC_THROTTLE_RATE", "60/min")
+# Redis keys of the throttle counters (workspaces.throttling).
+THROTTLE_KEY_PREFIX = "throttle"
+# Longest a process trusts its cached API key without the database; revocations through the
+# services reach every process at once (workspaces.keycache).
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 60)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "flowsync API",

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import MembershipFactory, WorkspaceFactory
+from workspaces import keycache
 from workspaces.models import Membership, User, Workspace
 from workspaces.services import api_key_create
 
@@ -90,6 +92,8 @@ def _test_settings(settings, tmp_path):
     """Fast password hashing, each test gets its own throttle counters, and upstream calls
     may reach the fake upstreams on 127.0.0.1 (and nothing else private)."""
     settings.SYNC_UPSTREAM_ALLOWED_NETWORKS = FAKE_UPSTREAM_NETWORKS
+    settings.THROTTLE_KEY_PREFIX = f"throttle-test:{uuid.uuid4().hex}"
+    keycache.clear()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {
         "default": {

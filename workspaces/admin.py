@@ -11,7 +11,12 @@ from workspaces.admin_scoping import (
     WorkspaceScopedAdminMixin,
 )
 from workspaces.models import ApiKey, Membership, User, WorkerHeartbeat, Workspace
-from workspaces.services import api_key_create, api_key_revoke
+from workspaces.services import (
+    api_key_create,
+    api_key_delete,
+    api_key_revoke,
+    workspace_delete,
+)
 
 
 @admin.register(User)
@@ -69,6 +74,13 @@ class WorkspaceAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
     def has_add_permission(self, request, *args):
         return request.user.is_superuser
 
+    def delete_model(self, request, obj):
+        workspace_delete(workspace=obj)
+
+    def delete_queryset(self, request, queryset):
+        for workspace in queryset:
+            workspace_delete(workspace=workspace)
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(WorkspaceScopedAdmin):
@@ -103,6 +115,13 @@ class ApiKeyAdmin(WorkspaceScopedAdmin):
             request,
             f"Copy this API key now; it is not shown again: {issued.plaintext}",
         )
+
+    def delete_model(self, request, obj):
+        api_key_delete(api_key=obj)
+
+    def delete_queryset(self, request, queryset):
+        for api_key in queryset:
+            api_key_delete(api_key=api_key)
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke(self, request, queryset: QuerySet):

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from workspaces import keycache
 from workspaces.models import ApiKey, Membership, User, WorkerHeartbeat, Workspace
 
 KEY_PATTERN = re.compile(r"^fs_(?P<prefix>[a-z0-9]{8})_(?P<secret>[A-Za-z0-9_-]{32,64})$")
@@ -67,6 +68,18 @@ def api_key_create(
 
 def api_key_revoke(*, api_key: ApiKey) -> None:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    keycache.forget(api_key.prefix)
+
+
+def api_key_delete(*, api_key: ApiKey) -> None:
+    api_key.delete()
+    keycache.forget(api_key.prefix)
+
+
+def workspace_delete(*, workspace: Workspace) -> None:
+    """Delete a workspace with everything it owns; its keys stop working in every process."""
+    workspace.delete()
+    keycache.generation_bump()
 
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
@@ -74,9 +87,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     match = KEY_PATTERN.match(raw_key.strip())
     if not match:
         return None
-    api_key = (
-        ApiKey.objects.active().select_related("workspace").filter(prefix=match["prefix"]).first()
-    )
+    api_key = _active_key(match["prefix"])
     if api_key is None:
         return None
     signing_keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
@@ -89,12 +100,24 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     return api_key
 
 
+def _active_key(prefix: str) -> ApiKey | None:
+    """From this process's key cache when it has it (workspaces.keycache), else one query."""
+    cached = keycache.get(prefix) if keycache.enabled() else None
+    if cached is not None:
+        return cached
+    api_key = ApiKey.objects.active().select_related("workspace").filter(prefix=prefix).first()
+    if api_key is not None and keycache.enabled():
+        keycache.put(api_key)
+    return api_key
+
+
 def _touch_last_used(api_key: ApiKey) -> None:
     now = timezone.now()
     if api_key.last_used_at and now - api_key.last_used_at < LAST_USED_RESOLUTION:
         return
     api_key.last_used_at = now
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    keycache.note_used(api_key.prefix, now)
 
 
 def user_workspaces(user: User):
