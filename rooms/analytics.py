@@ -2,7 +2,8 @@
 viewership per section, step and action.
 
 A fixed number of queries whatever the room's size or activity: the room with its progress
-counts (``analytics_rooms``), then the room's visitors with their visit totals, its viewership
+counts (``analytics_rooms``), then the people on the room (members, contacts), the room's
+visitors with their visit totals, its viewership
 rows and its engagements (one query each), then the structure (sections, steps, actions, action
 assignees) through prefetches. The result is assembled in one pass over those rows.
 
@@ -36,7 +37,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from rooms.models import Action, ActionAssignee, Engagement, Room, Section, Step, Viewership, Visit
+from rooms.models import (
+    Action,
+    ActionAssignee,
+    Engagement,
+    Room,
+    RoomContact,
+    RoomMember,
+    Section,
+    Step,
+    Viewership,
+    Visit,
+)
 from syncing.crm.links import DEAL_SUMMARY_KEYS, deal_summary, with_deal_summaries
 from workspaces.models import Workspace
 
@@ -63,6 +75,7 @@ _PERSON_COLUMNS = (
     "contact__email",
     "contact__name",
     "contact__job_title",
+    "contact__internal",
 )
 
 
@@ -141,11 +154,13 @@ class _People:
             )
         return key, self._people[key]
 
-    def contact(self, contact_id, email: str, name: str, title: str) -> tuple[ViewerKey, Person]:
+    def contact(
+        self, contact_id, email: str, name: str, title: str, internal: bool = False
+    ) -> tuple[ViewerKey, Person]:
         key = ("contact", contact_id)
         if key not in self._people:
             self._people[key] = Person(
-                belongs_to=EXTERNAL,
+                belongs_to=INTERNAL if internal else EXTERNAL,
                 email=email,
                 name=_text(name),
                 title=_text(title),
@@ -165,11 +180,40 @@ class _People:
             user = assignee.user
             return self.user(user.pk, user.email, user.full_name, user.job_title)[1]
         contact = assignee.contact
-        return self.contact(contact.pk, contact.email, contact.name, contact.job_title)[1]
+        return self.contact(
+            contact.pk, contact.email, contact.name, contact.job_title, contact.internal
+        )[1]
+
+    def load_on_room(self) -> list[Person]:
+        """Two queries: everyone on the room (its members, then its contacts) with their
+        flags; a pulled room's contacts start from the upstream's lastSeen and viewCount."""
+        on_room = []
+        members = RoomMember.objects.filter(room=self._room).order_by("id")
+        for user_id, email, name, title, is_owner in members.values_list(
+            "user_id", "user__email", "user__full_name", "user__job_title", "is_room_owner"
+        ):
+            person = self.user(user_id, email, name, title)[1]
+            person.is_room_owner |= is_owner
+            on_room.append(person)
+        contacts = RoomContact.objects.filter(room=self._room).order_by("id")
+        for *columns, is_primary, is_owner, last_seen, views in contacts.values_list(
+            *_PERSON_COLUMNS[4:],
+            "is_primary_contact",
+            "is_room_owner",
+            IsoMillis("upstream_last_seen"),
+            "upstream_view_count",
+        ):
+            person = self.contact(*columns)[1]
+            person.is_primary_contact |= is_primary
+            person.is_room_owner |= is_owner
+            person.last_seen, person.view_count = last_seen, views
+            on_room.append(person)
+        return on_room
 
     def load_visitors(self) -> None:
         """One query: every viewer who visited the room, latest visit first, with lastSeen
-        (their latest visit) and viewCount (their number of visits)."""
+        (their latest visit) and viewCount (their number of visits), each added to what the
+        upstream reported for a pulled room."""
         rows = (
             Visit.objects.filter(room=self._room)
             .values(*_PERSON_COLUMNS)
@@ -179,8 +223,8 @@ class _People:
         )
         for last_seen, visits, *columns in rows:
             person = self.from_columns(columns)[1]
-            person.last_seen = last_seen
-            person.view_count = visits
+            person.last_seen = max(last_seen, person.last_seen or last_seen)
+            person.view_count += visits
             self.visitors.append(person)
 
 
@@ -227,6 +271,7 @@ def room_analytics(*, room: Room, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     workspace = room.workspace
     people = _People(room)
+    on_room = people.load_on_room()
     people.load_visitors()
 
     assignees: list[Person] = []
@@ -236,9 +281,12 @@ def room_analytics(*, room: Room, now: datetime | None = None) -> dict:
     if room.primary_contact_id is not None:
         contact = room.primary_contact
         assignees.append(
-            people.contact(contact.pk, contact.email, contact.name, contact.job_title)[1]
+            people.contact(
+                contact.pk, contact.email, contact.name, contact.job_title, contact.internal
+            )[1]
         )
 
+    assignees.extend(on_room)
     viewership = _viewership_by_target(room, people)
     sections = []
     for section in _sections_with_structure(room):

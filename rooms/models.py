@@ -130,12 +130,19 @@ class Label(WorkspaceOwned):
 
 class Contact(WorkspaceOwned):
     """An external person (buyer). Unique per workspace by email, case-insensitively; services
-    store the email lower-cased."""
+    store the email lower-cased.
+
+    A pulled room may name people of the seller's own organisation who are not members here:
+    they are contacts with ``internal`` set, shown on the internal side like members."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=255, blank=True)
     job_title = models.CharField(max_length=255, blank=True)
+    internal = models.BooleanField(
+        default=False,
+        help_text="The rooms platform lists them on the seller's side, not as a buyer.",
+    )
     company = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
     )
@@ -200,6 +207,10 @@ class Room(WorkspaceOwned):
     # The rooms pull's digest of the upstream record and analytics it last wrote, so an
     # unchanged room is not rewritten (syncing.providers.rooms_platform.pull).
     upstream_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The upstream's totalViews and totalUniqueViews at the last pull: visits a pull cannot
+    # copy one by one. The room's totals (rooms.totals) add the visits recorded here.
+    upstream_views = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    upstream_unique_views = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -249,6 +260,12 @@ class RoomContact(WorkspaceOwned):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="contacts")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="room_links")
     is_primary_contact = models.BooleanField(default=False)
+    # Set by the rooms pull only. An internal contact (not a member here) may own the room.
+    is_room_owner = models.BooleanField(default=False)
+    # The upstream's lastSeen and viewCount of this person on this room at the last pull; the
+    # room's analytics add the visits recorded here.
+    upstream_last_seen = models.DateTimeField(null=True, blank=True)
+    upstream_view_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

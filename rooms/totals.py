@@ -3,6 +3,8 @@ and what a room's detail, the admin and the CRM write-back read.
 
 - ``total_views``: the room's Visit rows (one per visit of any viewer);
 - ``total_unique_views``: the distinct viewers (members or contacts) among them;
+  each of the two plus the upstream's count when the room was pulled (``Room.upstream_views``,
+  ``upstream_unique_views``: a pull copies the counts, not the visits behind them);
 - ``total_engagements``: the room's Engagement rows, of any type;
 - ``engagement_<type>`` (``engagement_click``, …): its Engagement rows of that type;
 - ``last_engaged_at``: the latest of its engagement and visit times (null when it has neither).
@@ -79,8 +81,9 @@ def _recompute(room_ids: list[UUID]) -> None:
         "r.id",
         "r.workspace_id",
         "r.is_template",
-        "COALESCE(v.views, 0)",
-        "COALESCE(v.viewers, 0)",
+        # A pulled room starts from the upstream's counts (rooms.models.Room.upstream_views).
+        "COALESCE(r.upstream_views, 0) + COALESCE(v.views, 0)",
+        "COALESCE(r.upstream_unique_views, 0) + COALESCE(v.viewers, 0)",
         "COALESCE(e.engagements, 0)",
         *(f"COALESCE(e.{name}, 0)" for name in breakdown),
         # GREATEST ignores NULLs on PostgreSQL but not on SQLite.

@@ -27,21 +27,36 @@ def expected(fake, members: set[str], *, room_ids=None) -> dict:
     kind = {True: "user", False: "contact"}
     rooms, contacts = {}, {}
 
+    internal = {
+        user["email"].lower()
+        for analytics in fake.analytics.values()
+        for user in _mentions(analytics)
+        if user["belongsTo"] == "internal_organization"
+    }
+
     def person(user: dict) -> tuple[str, str]:
+        """A member when upstream puts them on the seller's side and one matches; else a
+        contact, internal or not as upstream says."""
         email = user["email"].lower()
-        if email not in members:
-            known = contacts.setdefault(email, {"name": "", "job_title": ""})
+        is_member = email in members and email in internal
+        if not is_member:
+            known = contacts.setdefault(
+                email, {"name": "", "job_title": "", "internal": email in internal}
+            )
             known["name"] = user.get("name") or known["name"]
             known["job_title"] = user.get("title") or known["job_title"]
-        return kind[email in members], email
+        return kind[is_member], email
 
     for room_id in room_ids or fake.rooms:
         record = fake.rooms[room_id]
         analytics = fake.analytics.get(room_id, {"assignees": [], "sections": []})
-        people = [person(user) for user in analytics["assignees"]]
+        people = {person(user): user for user in analytics["assignees"]}
         owner = next((u["email"] for u in analytics["assignees"] if u.get("isRoomOwner")), None)
         primary = next(
             (u["email"] for u in analytics["assignees"] if u.get("isPrimaryContact")), None
+        )
+        owner_kind = (
+            person({"email": owner, "belongsTo": "internal_organization"})[0] if owner else None
         )
         viewership, engagements, assignees, sections = [], [], [], []
 
@@ -108,16 +123,39 @@ def expected(fake, members: set[str], *, room_ids=None) -> dict:
             "status": record["statusId"],
             "label": record["labelId"],
             "company": record["companyId"],
-            "owner": owner if owner in members else None,
-            "primary_contact": primary if primary and primary not in members else None,
-            "members": sorted({(e, e == owner) for k, e in people if k == "user"}),
-            "contacts": sorted({(e, e == primary) for k, e in people if k == "contact"}),
+            "upstream_views": record["totalViews"],
+            "upstream_unique_views": record["totalUniqueViews"],
+            "owner": owner if owner_kind == "user" else None,
+            "primary_contact": primary,
+            "members": sorted(
+                (e, bool(u.get("isRoomOwner"))) for (k, e), u in people.items() if k == "user"
+            ),
+            "contacts": sorted(
+                (
+                    e,
+                    bool(u.get("isPrimaryContact")),
+                    bool(u.get("isRoomOwner")),
+                    _time(u.get("lastSeen")),
+                    u.get("viewCount") or 0,
+                )
+                for (k, e), u in people.items()
+                if k == "contact"
+            ),
             "sections": sections,
             "viewership": sorted(viewership),
             "engagements": sorted(engagements),
             "assignees": sorted(set(assignees)),
         }
     return {"rooms": rooms, "contacts": contacts}
+
+
+def _mentions(analytics: dict):
+    """Every person an analytics answer names: its assignees, viewers and action assignees."""
+    yield from analytics["assignees"]
+    for section in analytics["sections"]:
+        for part in section["steps"] + section["actions"]:
+            yield from (entry["user"] for entry in part["viewership"])
+            yield from (assignee["user"] for assignee in part.get("assignees", []))
 
 
 def _access(visible: bool) -> str:
@@ -188,6 +226,8 @@ def stored(workspace) -> dict:
             "created_at": room.created_at,
             "updated_at": room.updated_at,
             "archived": room.archived,
+            "upstream_views": room.upstream_views,
+            "upstream_unique_views": room.upstream_unique_views,
             "status": room.status.upstream_id if room.status else None,
             "label": room.label.upstream_id if room.label else None,
             "company": room.company.upstream_id if room.company else None,
@@ -198,7 +238,13 @@ def stored(workspace) -> dict:
                 for m in RoomMember.objects.filter(room=room).select_related("user")
             ),
             "contacts": sorted(
-                (c.contact.email.lower(), c.is_primary_contact)
+                (
+                    c.contact.email.lower(),
+                    c.is_primary_contact,
+                    c.is_room_owner,
+                    c.upstream_last_seen,
+                    c.upstream_view_count,
+                )
                 for c in RoomContact.objects.filter(room=room).select_related("contact")
             ),
             "sections": sections,
@@ -218,7 +264,7 @@ def stored(workspace) -> dict:
             ),
         }
     contacts = {
-        c.email.lower(): {"name": c.name, "job_title": c.job_title}
+        c.email.lower(): {"name": c.name, "job_title": c.job_title, "internal": c.internal}
         for c in Contact.objects.filter(workspace=workspace)
     }
     return {"rooms": rooms, "contacts": contacts}

@@ -2,8 +2,8 @@
 
 No database here: ``room_parse`` checks what the database would refuse (lengths, choices,
 duplicate ids) so that one odd room is a RecordError of that room, not a failed page.
-People are keyed by lower-cased email; whether one is a member (a User) or a Contact is
-decided when the page is written.
+People are keyed by lower-cased email and keep the upstream's side (``belongsTo``); whether an
+internal one is a member (a User) or an internal Contact is decided when the page is written.
 """
 
 from __future__ import annotations
@@ -20,11 +20,27 @@ STEP = "step"
 ACTION = "action"
 
 
+INTERNAL = "internal_organization"
+
+
 @dataclass
 class Person:
     email: str
     name: str = ""
     job_title: str = ""
+    # On the seller's side upstream (any mention says so).
+    internal: bool = False
+
+
+@dataclass
+class OnRoom:
+    """One of the room's people (its analytics ``assignees``) with the upstream's flags."""
+
+    email: str
+    is_owner: bool = False
+    is_primary: bool = False
+    last_seen: datetime | None = None
+    view_count: int = 0
 
 
 @dataclass
@@ -89,8 +105,8 @@ class PulledRoom:
     company_id: str | None
     owner_email: str | None
     primary_contact_email: str | None
-    # The room's own people (analytics "assignees"), in upstream order.
-    people_on_room: list[str]
+    # The room's own people (analytics "assignees"), in upstream order, once each.
+    people_on_room: dict[str, OnRoom]
     sections: list[PulledSection]
     viewings: list[Viewing] = field(default_factory=list)
     engagements: list[Engaged] = field(default_factory=list)
@@ -140,6 +156,8 @@ def room_parse(record: dict, analytics: dict, *, digest: str) -> PulledRoom:
         "theme_color": check.text(Room, "theme_color", record.get("themeColor")),
         "nav_color": check.text(Room, "nav_color", record.get("navColor")),
         "created_at": record["createdAt"],
+        "upstream_views": record.get("totalViews"),
+        "upstream_unique_views": record.get("totalUniqueViews"),
     }
     room = PulledRoom(
         upstream_id=record["id"],
@@ -151,16 +169,19 @@ def room_parse(record: dict, analytics: dict, *, digest: str) -> PulledRoom:
         company_id=record.get("companyId") or None,
         owner_email=None,
         primary_contact_email=None,
-        people_on_room=[],
+        people_on_room={},
         sections=[],
     )
     for upstream in analytics["assignees"]:
         email = _person(room, check, upstream)
-        if email not in room.people_on_room:
-            room.people_on_room.append(email)
-        if upstream.get("isRoomOwner") and room.owner_email is None:
+        on_room = room.people_on_room.setdefault(email, OnRoom(email=email))
+        on_room.is_owner |= bool(upstream.get("isRoomOwner"))
+        on_room.is_primary |= bool(upstream.get("isPrimaryContact"))
+        on_room.last_seen = upstream.get("lastSeen") or on_room.last_seen
+        on_room.view_count = upstream.get("viewCount") or on_room.view_count
+        if on_room.is_owner and room.owner_email is None:
             room.owner_email = email
-        if upstream.get("isPrimaryContact") and room.primary_contact_email is None:
+        if on_room.is_primary and room.primary_contact_email is None:
             room.primary_contact_email = email
     room.sections = [
         _section(room, check, position, section)
@@ -178,6 +199,7 @@ def _person(room: PulledRoom, check: _Checker, upstream: dict) -> str:
     person = room.people.setdefault(email, Person(email=email))
     person.name = check.text(Contact, "name", upstream.get("name")) or person.name
     person.job_title = check.text(Contact, "job_title", upstream.get("title")) or person.job_title
+    person.internal |= upstream["belongsTo"] == INTERNAL
     return email
 
 

@@ -73,6 +73,8 @@ ROOM_FIELDS = [
     "created_at",
     "archived",
     "upstream_hash",
+    "upstream_views",
+    "upstream_unique_views",
 ]
 
 # A viewer: ("user", pk) or ("contact", pk).
@@ -176,17 +178,22 @@ class _PageWriter:
     # --- people and references ----------------------------------------------------------
 
     def _resolve_people(self) -> None:
-        """Members of the workspace are users; anyone else a contact (created, or their name
-        and job title brought up to date when upstream gives them)."""
+        """People upstream puts on the seller's side who are members of the workspace are
+        users; anyone else a contact, internal or not as upstream says (created, or their
+        name, job title and side brought up to date when upstream gives them)."""
         people: dict[str, Person] = {}
         for room in self.rooms:
             for email, person in room.people.items():
                 merged = people.setdefault(email, Person(email=email))
                 merged.name = person.name or merged.name
                 merged.job_title = person.job_title or merged.job_title
+                merged.internal |= person.internal
         members = dict(
             User.objects.annotate(email_lower=Lower("email"))
-            .filter(memberships__workspace=self.workspace, email_lower__in=people)
+            .filter(
+                memberships__workspace=self.workspace,
+                email_lower__in=[email for email, person in people.items() if person.internal],
+            )
             .values_list("email_lower", "id")
         )
         self.viewers = {email: ("user", pk) for email, pk in members.items()}
@@ -202,6 +209,7 @@ class _PageWriter:
                         email=email,
                         name=people[email].name,
                         job_title=people[email].job_title,
+                        internal=people[email].internal,
                     )
                     for email in sorted(missing)
                 ],
@@ -212,11 +220,12 @@ class _PageWriter:
         for email, contact in contacts.items():
             name = people[email].name or contact.name
             job_title = people[email].job_title or contact.job_title
-            if (name, job_title) != (contact.name, contact.job_title):
-                contact.name, contact.job_title = name, job_title
+            internal = people[email].internal
+            if (name, job_title, internal) != (contact.name, contact.job_title, contact.internal):
+                contact.name, contact.job_title, contact.internal = name, job_title, internal
                 stale.append(contact)
         if stale:
-            Contact.objects.bulk_update(stale, ["name", "job_title"])
+            Contact.objects.bulk_update(stale, ["name", "job_title", "internal"])
         self.viewers |= {email: ("contact", contact.pk) for email, contact in contacts.items()}
 
     def _contacts(self, emails: Iterable[str]) -> dict[str, Contact]:
@@ -224,7 +233,7 @@ class _PageWriter:
             Contact.objects.filter(workspace=self.workspace)
             .annotate(email_lower=Lower("email"))
             .filter(email_lower__in=list(emails))
-            .only("id", "email", "name", "job_title")
+            .only("id", "email", "name", "job_title", "internal")
         )
         return {contact.email_lower: contact for contact in rows}
 
@@ -298,15 +307,15 @@ class _PageWriter:
         Room.objects.bulk_update(rows, ["updated_at"])
 
     def _write_room_people(self) -> None:
-        """The room's members (the owner flagged) and external contacts (the primary one
-        flagged), replaced by upstream's list."""
+        """The room's members and contacts with upstream's flags (owner, primary contact,
+        last seen, view count), replaced by upstream's list."""
         room_ids = list(self.room_ids.values())
         RoomMember.objects.filter(room_id__in=room_ids).delete()
         RoomContact.objects.filter(room_id__in=room_ids).delete()
         members, contacts = [], []
         for room in self.rooms:
             room_id = self.room_ids[room.upstream_id]
-            for email in room.people_on_room:
+            for email, on_room in room.people_on_room.items():
                 kind, pk = self.viewers[email]
                 if kind == "user":
                     members.append(
@@ -314,7 +323,7 @@ class _PageWriter:
                             workspace=self.workspace,
                             room_id=room_id,
                             user_id=pk,
-                            is_room_owner=email == room.owner_email,
+                            is_room_owner=on_room.is_owner,
                         )
                     )
                 else:
@@ -323,7 +332,10 @@ class _PageWriter:
                             workspace=self.workspace,
                             room_id=room_id,
                             contact_id=pk,
-                            is_primary_contact=email == room.primary_contact_email,
+                            is_primary_contact=on_room.is_primary,
+                            is_room_owner=on_room.is_owner,
+                            upstream_last_seen=on_room.last_seen,
+                            upstream_view_count=on_room.view_count,
                         )
                     )
         RoomMember.objects.bulk_create(members)

@@ -88,24 +88,37 @@ class FakeRoomsPlatform(FakeUpstream):
             navColor=rng.choice([None, "flow-org-color", "#112233"]),
             isTemplate=rng.random() < 0.05,
         )
-        self.analytics[room["id"]] = self.make_analytics(rng, at=at)
+        analytics = self.analytics[room["id"]] = self.make_analytics(rng, at=at)
+        # Upstream counts every visit, including viewers who are no longer on the room.
+        visitors = [a for a in analytics["assignees"] if "viewCount" in a]
+        room["totalUniqueViews"] = len(visitors) + rng.randrange(3)
+        room["totalViews"] = sum(a["viewCount"] for a in visitors) + rng.randrange(10)
         return room
 
     def make_analytics(self, rng: random.Random, *, at: datetime) -> dict:
         owner = rng.choice(INTERNAL)
         primary = rng.choice(EXTERNAL)
-        assignees = [_person(owner, internal=True, owner=True)]
-        assignees += [_person(p, internal=True) for p in rng.sample(INTERNAL, 1) if p != owner]
-        assignees.append(_person(primary, internal=False, primary=True, at=at))
-        assignees += [_person(p, internal=False, at=at) for p in rng.sample(EXTERNAL, 2)]
+        team = [owner] + [p for p in rng.sample(INTERNAL, 1) if p != owner]
+        buyers = [primary, *rng.sample([p for p in EXTERNAL if p != primary], 2)]
+        # Each buyer's visits to this room: the same lastSeen and viewCount wherever named.
+        seen = {
+            p: (at - timedelta(minutes=rng.randrange(600)), rng.randrange(1, 9)) for p in buyers
+        }
+        # Everyone on the room (spec 000); actions and viewership name only them.
+        assignees = [_person(p, internal=True, owner=p == owner) for p in team]
+        assignees += [
+            _person(p, internal=False, primary=p == primary, seen=seen[p]) for p in buyers
+        ]
+        on_room = team + buyers
+        # As nested in viewership and action assignees: the same person, without job title.
+        summary = {p: _summary(a) for p, a in zip(on_room, assignees, strict=True)}
 
         def viewership() -> list[dict]:
             entries = []
-            for person in rng.sample(EXTERNAL + INTERNAL, rng.randrange(3)):
-                internal = person in INTERNAL
+            for person in rng.sample(on_room, rng.randrange(3)):
                 entries.append(
                     {
-                        "user": _summary(_person(person, internal=internal, at=at)),
+                        "user": summary[person],
                         "durationInSeconds": rng.randrange(600),
                         "timesViewed": rng.randrange(1, 6),
                         "engagements": [
@@ -142,8 +155,8 @@ class FakeRoomsPlatform(FakeUpstream):
                     "isVisibleToExternal": rng.random() < 0.9,
                     "actionType": rng.choice([None, "fill-form", "upload"]),
                     "assignees": [
-                        {"type": "user", "user": _summary(_person(p, internal=p in INTERNAL))}
-                        for p in rng.sample(INTERNAL + EXTERNAL[:5], rng.randrange(3))
+                        {"type": "user", "user": summary[p]}
+                        for p in rng.sample(on_room, rng.randrange(3))
                     ],
                     "viewership": viewership(),
                 }
@@ -282,9 +295,10 @@ def _person(
     internal: bool,
     owner: bool = False,
     primary: bool = False,
-    at: datetime | None = None,
+    seen: tuple[datetime, int] | None = None,
 ) -> dict:
-    """An analytics assignee as upstream lists it (with job title)."""
+    """An analytics assignee as upstream lists it (with job title); ``seen`` is an external
+    person's (lastSeen, viewCount)."""
     email, name, title = person
     if internal:
         return {
@@ -300,8 +314,8 @@ def _person(
         "name": name,
         "title": title,
         "isPrimaryContact": primary,
-        "lastSeen": iso(at) if at else None,
-        "viewCount": 2,
+        "lastSeen": iso(seen[0]) if seen else None,
+        "viewCount": seen[1] if seen else 0,
     }
 
 
