@@ -7,6 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
+from unfold.widgets import (
+    UnfoldAdminIntegerFieldWidget,
+    UnfoldAdminPasswordWidget,
+    UnfoldBooleanSwitchWidget,
+)
 
 from syncing.models import Connection
 from syncing.schedules import (
@@ -118,7 +123,7 @@ def _secret_field(secret: SecretField) -> forms.CharField:
         label=secret.label,
         required=False,
         strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        widget=UnfoldAdminPasswordWidget(attrs={"autocomplete": "new-password"}),
         help_text=secret.help_text,
     )
 
@@ -238,6 +243,9 @@ def connection_form_for(provider: str) -> type[ConnectionForm]:
             min_value=1,
             max_value=MAX_EVERY_MINUTES,
             help_text="minutes",
+            widget=UnfoldAdminIntegerFieldWidget,
         )
-        attrs[_on_name(slot)] = forms.BooleanField(label="on", required=False)
+        attrs[_on_name(slot)] = forms.BooleanField(
+            label="on", required=False, widget=UnfoldBooleanSwitchWidget
+        )
     return type(f"{provider.title().replace('_', '')}ConnectionForm", (ConnectionForm,), attrs)

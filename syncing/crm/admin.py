@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from syncing.crm.catalog import crm_stages
 from syncing.crm.links import room_deal_field, rooms_linked
@@ -80,8 +81,9 @@ class DealRoomRuleForm(forms.ModelForm):
     value is ``<connection id>:<stage id>``, since two connections may share stage ids."""
 
     stage = forms.ChoiceField(
+        widget=UnfoldAdminSelectWidget,
         help_text="The CRM's stages as its last Test connection read them (test the connection "
-        "on its page to read them again)."
+        "on its page to read them again).",
     )
 
     class Meta:
