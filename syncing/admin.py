@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -31,10 +31,18 @@ from syncing.streams import stream_queue, streams_of
 from workspaces.admin_scoping import EDITOR_ROLES, WorkspaceScopedAdmin
 
 
+def run_page_url(runs: list[SyncRun]) -> str:
+    """The page that follows queued runs live: the run's own page, or the list of them."""
+    if len(runs) == 1:
+        return reverse("admin:syncing_syncrun_change", args=[runs[0].pk])
+    ids = ",".join(str(run.pk) for run in runs)
+    return f"{reverse('admin:syncing_syncrun_changelist')}?id__in={ids}"
+
+
 @admin.register(Connection)
 class ConnectionAdmin(WorkspaceScopedAdmin):
     change_form_template = "admin/syncing/connection/change_form.html"
-    list_display = ["name", "workspace", "provider", "base_url", "enabled", "status"]
+    list_display = ["name", "workspace", "provider", "base_url", "enabled", "status", "activity"]
     list_filter = ["provider", "status", "enabled", "workspace"]
     search_fields = ["name", "base_url"]
     readonly_fields = [
@@ -49,6 +57,22 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         "updated_at",
     ]
     actions = ["test_connection", "sync_now", "full_refresh"]
+
+    def get_queryset(self, request):
+        active = SyncRun.objects.filter(
+            connection=OuterRef("pk"), status__in=SyncRun.Status.active()
+        )
+        return super().get_queryset(request).annotate(running=Exists(active))
+
+    @admin.display(description="Activity")
+    def activity(self, obj: Connection) -> str:
+        if not obj.running:
+            return "idle"
+        return format_html(
+            '<span class="running-indicator" title="{}">'
+            '<span class="material-symbols-outlined">sync</span> running</span>',
+            "A sync run is queued or under way",
+        )
 
     # --- the form, per provider -------------------------------------------------------------
 
@@ -183,23 +207,28 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             level = messages.SUCCESS if result.ok else messages.ERROR
             self.message_user(request, f"{connection.name}: {result.detail}", level)
 
-    def _queue_all_streams(self, request, queryset: QuerySet, *, full_refresh: bool) -> None:
+    def _queue_all_streams(self, request, queryset: QuerySet, *, full_refresh: bool):
+        """Queue every stream of the selected connections; show the run (or runs) queued."""
+        runs = []
         for connection in self._scoped(request, queryset, EDITOR_ROLES):
             streams = list(streams_of(connection.provider))
             for stream in streams:
-                stream_queue(connection=connection, stream=stream, full_refresh=full_refresh)
+                runs.append(
+                    stream_queue(connection=connection, stream=stream, full_refresh=full_refresh)
+                )
             what = ", ".join(streams) or "no streams"
             self.message_user(request, f"{connection.name}: queued {what}.")
+        return redirect(run_page_url(runs)) if runs else None
 
     @admin.action(description="Sync now (every stream)", permissions=["change"])
     def sync_now(self, request, queryset: QuerySet):
-        self._queue_all_streams(request, queryset, full_refresh=False)
+        return self._queue_all_streams(request, queryset, full_refresh=False)
 
     @admin.action(
         description="Full refresh (every stream, ignoring cursors)", permissions=["change"]
     )
     def full_refresh(self, request, queryset: QuerySet):
-        self._queue_all_streams(request, queryset, full_refresh=True)
+        return self._queue_all_streams(request, queryset, full_refresh=True)
 
     # --- the change page's buttons ----------------------------------------------------------
 
@@ -301,11 +330,11 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             self.message_user(
                 request, f"{connection.name} has no stream {stream!r}.", messages.ERROR
             )
-        else:
-            stream_queue(connection=connection, stream=stream, full_refresh=full_refresh)
-            kind = "Full refresh" if full_refresh else "Sync"
-            self.message_user(request, f"{kind} of {stream} queued.", messages.SUCCESS)
-        return self._back(connection)
+            return self._back(connection)
+        run = stream_queue(connection=connection, stream=stream, full_refresh=full_refresh)
+        kind = "Full refresh" if full_refresh else "Sync"
+        self.message_user(request, f"{kind} of {stream} queued.", messages.SUCCESS)
+        return redirect(run_page_url([run]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         connection = self.get_object(request, unquote(object_id))
@@ -324,6 +353,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(WorkspaceScopedAdmin):
+    change_form_template = "admin/syncing/syncrun/change_form.html"
     list_display = [
         "started_at",
         "connection",
@@ -378,6 +408,26 @@ class SyncRunAdmin(WorkspaceScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        progress = path(
+            "<path:object_id>/progress/",
+            self.admin_site.admin_view(self.progress_view),
+            name="syncing_syncrun_progress",
+        )
+        return [progress, *super().get_urls()]
+
+    def progress_view(self, request, object_id):
+        """The run page's progress panel alone, which the page polls (htmx) while the run is
+        queued or running; once it has ended, the page reloads and stops asking."""
+        run = self.get_object(request, unquote(object_id))
+        if run is None or not self.has_view_permission(request, run):
+            raise Http404
+        response = TemplateResponse(request, "admin/syncing/syncrun/progress.html", {"run": run})
+        if request.headers.get("HX-Request") and run.status in SyncRun.Status.finished():
+            # The run has ended: reload the whole page once so every recorded field is final.
+            response["HX-Refresh"] = "true"
+        return response
 
 
 @admin.register(OutboxMessage)

@@ -17,7 +17,6 @@ from config.health import background_liveness
 from syncing.models import Connection, OutboxMessage, SyncRun
 from workspaces.models import Workspace
 
-RUNNING = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 FAILED = (SyncRun.Status.FAILED,)
 
 
@@ -76,7 +75,7 @@ def _connections(workspace: Workspace, now: datetime) -> list[dict[str, Any]]:
                 "status_detail": connection.status_detail,
                 "last_run": last,
                 "next_run_at": next_runs.get(connection.pk),
-                "running": any(run.status in RUNNING for run in latest),
+                "running": any(run.status in SyncRun.Status.active() for run in latest),
                 "failing_streams": sorted(run.stream for run in latest if run.status in FAILED),
             }
         )

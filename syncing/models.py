@@ -114,6 +114,10 @@ class SyncRun(WorkspaceOwned):
         def finished(cls) -> set[str]:
             return {cls.SUCCEEDED, cls.PARTIAL, cls.FAILED, cls.SKIPPED}
 
+        @classmethod
+        def active(cls) -> set[str]:
+            return {cls.QUEUED, cls.RUNNING}
+
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
     stream = models.CharField(max_length=64)
     trigger = models.CharField(max_length=16, choices=Trigger.choices)

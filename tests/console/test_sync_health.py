@@ -103,3 +103,69 @@ def test_other_workspaces_connections_are_not_listed(cast):
         base_url="http://127.0.0.1:9/",
     )
     assert sync_health(workspace=cast.workspace, now=timezone.now())["connections"] == []
+
+
+@pytest.fixture
+def staff_client(cast, client):
+    cast.owner.user.is_staff = True
+    cast.owner.user.save()
+    client.force_login(cast.owner.user)
+    return client
+
+
+def test_sync_now_takes_the_user_to_the_queued_runs_page(staff_client, rooms_connection):
+    response = staff_client.post(
+        f"/admin/syncing/connection/{rooms_connection.pk}/sync/", {"stream": "rooms"}
+    )
+    run = SyncRun.objects.get()
+    assert run.status == SyncRun.Status.QUEUED
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/syncing/syncrun/{run.pk}/change/"
+
+
+def test_the_list_action_on_two_connections_shows_both_runs(cast, staff_client, rooms_connection):
+    second = Connection.objects.create(
+        workspace=cast.workspace,
+        provider=Connection.Provider.ROOMS_PLATFORM,
+        name="Rooms 2",
+        base_url="http://127.0.0.1:9/",
+    )
+    response = staff_client.post(
+        "/admin/syncing/connection/",
+        {"action": "full_refresh", "_selected_action": [rooms_connection.pk, second.pk]},
+    )
+    runs = SyncRun.objects.order_by("pk")
+    assert [run.full_refresh for run in runs] == [True, True]
+    assert response["Location"].endswith(f"?id__in={runs[0].pk},{runs[1].pk}")
+
+
+def test_the_progress_panel_polls_while_active_and_reloads_once_ended(
+    staff_client, rooms_connection
+):
+    run = _run(rooms_connection, "rooms", SyncRun.Status.RUNNING, 1, created=40)
+    url = f"/admin/syncing/syncrun/{run.pk}/progress/"
+
+    active = staff_client.get(url, HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 1s"' in active.content.decode()
+    assert "HX-Refresh" not in active
+
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED)
+    ended = staff_client.get(url, HTTP_HX_REQUEST="true")
+    assert "hx-trigger" not in ended.content.decode()
+    assert ended["HX-Refresh"] == "true"
+
+
+def test_another_workspaces_run_progress_is_not_found(cast, client, rooms_connection):
+    run = _run(rooms_connection, "rooms", SyncRun.Status.RUNNING, 1)
+    cast.outsider.user.is_staff = True
+    cast.outsider.user.save()
+    client.force_login(cast.outsider.user)
+    assert client.get(f"/admin/syncing/syncrun/{run.pk}/progress/").status_code == 404
+
+
+def test_connections_list_shows_a_running_indicator(staff_client, rooms_connection):
+    assert (
+        "running-indicator" not in staff_client.get("/admin/syncing/connection/").content.decode()
+    )
+    _run(rooms_connection, "rooms", SyncRun.Status.RUNNING, 1)
+    assert "running-indicator" in staff_client.get("/admin/syncing/connection/").content.decode()
