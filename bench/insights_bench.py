@@ -3,13 +3,17 @@
 Run after bench/insights_generate.py, against the same database:
 
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_insights_bench \\
-        .venv/bin/python bench/insights_bench.py [--runs 7]
+        .venv/bin/python bench/insights_bench.py [--runs 7] [--top-lists]
 
 Endpoints are called in-process through Django's test client with an API key (so the figure
-includes authentication, the view, serialization and JSON rendering). Each hand-written
-query is run on the same connection and its result turned into the endpoint's JSON shape;
-the two are compared and any difference is reported. The ranges end at the last full hour of
-the generated data; ``start``/``end`` are passed without a zone, so ``offset`` moves the units.
+includes authentication, the view, serialization and JSON rendering); they read the rollups.
+The anchor is hand-written SQL over the raw rows, run on the same connection with PostgreSQL's
+JIT on and with it off, its result turned into the endpoint's JSON shape; the figures are
+compared and any difference is reported. The three are run alternately, ``--runs`` times
+each after a warm-up, and the medians printed with the endpoint's ratio to each anchor.
+The ranges end at the last full hour of the generated data; ``start``/``end`` are passed
+without a zone, so ``offset`` moves the units (+330 exercises the cut hours read from raw rows).
+The top lists read raw rows on both sides; ``--top-lists`` adds them.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from workspaces.services import api_key_create  # noqa: E402
 
 SLUG = "insights-bench"
 CASES = [("hour", timedelta(days=7)), ("day", timedelta(days=90)), ("month", timedelta(days=365))]
-OFFSETS = [0, -480]
+OFFSETS = [0, -480, 330]
 LABEL = {"hour": 'YYYY-MM-DD"T"HH24', "day": "YYYY-MM-DD", "month": "YYYY-MM"}
 
 BUCKETS_SQL = """
@@ -201,14 +205,31 @@ def workspace_by_sql(params: dict) -> dict:
     }
 
 
-def median_ms(call, runs: int):
-    result = call()  # warm-up, and the result to compare
-    times = []
+def jit(setting: str):
+    """``call`` run with PostgreSQL's JIT ``on`` or ``off`` for this connection."""
+
+    def run(call):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET jit = {setting}")
+            try:
+                return call()
+            finally:
+                cursor.execute("RESET jit")
+
+    return run
+
+
+def medians_ms(calls: list, runs: int) -> tuple[list[float], list]:
+    """Each call once (warm-up, and the result to compare), then all of them in turn ``runs``
+    times: the median milliseconds of each, and the first results."""
+    results = [call() for call in calls]
+    times: list[list[float]] = [[] for _ in calls]
     for _ in range(runs):
-        began = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times), result
+        for call, spent in zip(calls, times, strict=True):
+            began = time.perf_counter()
+            call()
+            spent.append((time.perf_counter() - began) * 1000)
+    return [statistics.median(spent) for spent in times], results
 
 
 def units_between(start: datetime, end: datetime, unit: str, offset: int) -> int:
@@ -235,10 +256,9 @@ def local(moment: datetime, offset: int) -> str:
     return (moment + timedelta(minutes=offset)).replace(tzinfo=None).isoformat()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7)
-    args = parser.parse_args()
+def measure(*, runs: int, top_lists: bool = False) -> dict:
+    """Time every case; ``{"rows": [(endpoint, case, offset, ms, sql ms jit on, sql ms jit
+    off)], "mismatches": [...], "end": datetime}``."""
     workspace = Workspace.objects.get(slug=SLUG)
     key = api_key_create(workspace=workspace, name="bench").plaintext
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_HOST="localhost")
@@ -256,8 +276,22 @@ def main() -> None:
 
         return call
 
-    rows = []
-    mismatches = []
+    def compare(path: str, case: str, offset, api_call, sql_call) -> None:
+        (api_ms, on_ms, off_ms), (api_body, *sql_bodies) = medians_ms(
+            [api_call, lambda: jit("on")(sql_call), lambda: jit("off")(sql_call)], runs
+        )
+        rows.append((path, case, offset, api_ms, on_ms, off_ms))
+        if any(api_body != body for body in sql_bodies):
+            mismatches.append((path, case, offset))
+
+    rows: list[tuple] = []
+    mismatches: list[tuple] = []
+    paths = [("/api/insights", insights_by_sql)]
+    if top_lists:
+        paths += [
+            ("/api/insights/top_messages", top_messages_by_sql),
+            ("/api/insights/top_flows", top_flows_by_sql),
+        ]
     for unit, span in CASES:
         for offset in OFFSETS:
             http = {"offset": offset, "start": local(end - span, offset), "end": local(end, offset)}
@@ -270,33 +304,46 @@ def main() -> None:
                 "label": LABEL[unit],
                 "units": units_between(end - span, end, unit, offset),
             }
-            for path, by_sql, extra in [
-                ("/api/insights", insights_by_sql, {"unit": unit}),
-                ("/api/insights/top_messages", top_messages_by_sql, {}),
-                ("/api/insights/top_flows", top_flows_by_sql, {}),
-            ]:
-                api_ms, api_body = median_ms(endpoint(path, {**http, **extra}), args.runs)
-                sql_ms, sql_body = median_ms(lambda f=by_sql, p=sql: f(p), args.runs)
-                case = f"{unit} over {span.days} d" if path == "/api/insights" else f"{span.days} d"
-                rows.append((path, case, offset, api_ms, sql_ms))
-                if api_body != sql_body:
-                    mismatches.append((path, case, offset))
+            for path, by_sql in paths:
+                extra = {"unit": unit} if path == "/api/insights" else {}
+                case = f"{unit} over {span.days} d" if extra else f"{span.days} d"
+                api_call = endpoint(path, {**http, **extra})
+                compare(path, case, offset, api_call, lambda f=by_sql, p=sql: f(p))
 
     window_start, window_end = activity_window(datetime.now(UTC).date())
-    path = f"/api/workspaces/{workspace.pk}/analytics"
-    api_ms, api_body = median_ms(endpoint(path, {}), args.runs)
     params = {"ws": workspace.pk, "start": window_start, "end": window_end}
-    sql_ms, sql_body = median_ms(lambda: workspace_by_sql(params), args.runs)
-    rows.append(("/api/workspaces/{id}/analytics", "lifetime + 30 d", "-", api_ms, sql_ms))
-    if api_body != sql_body:
-        mismatches.append((path, "", "-"))
+    compare(
+        "/api/workspaces/{id}/analytics",
+        "lifetime + 30 d",
+        "-",
+        endpoint(f"/api/workspaces/{workspace.pk}/analytics", {}),
+        lambda: workspace_by_sql(params),
+    )
+    return {"rows": rows, "mismatches": mismatches, "end": end}
 
-    print(f"\nworkspace {SLUG}; ranges end {end:%Y-%m-%d %H:%M} UTC; median of {args.runs} runs\n")
-    print("| endpoint | range | offset | endpoint ms | hand SQL ms | ratio |")
-    print("|---|---|---|---:|---:|---:|")
-    for path, case, offset, api_ms, sql_ms in rows:
-        ratio = api_ms / sql_ms
-        print(f"| `{path}` | {case} | {offset} | {api_ms:.1f} | {sql_ms:.1f} | {ratio:.2f} |")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--top-lists", action="store_true")
+    args = parser.parse_args()
+    result = measure(runs=args.runs, top_lists=args.top_lists)
+    (messages,) = query("SELECT count(*) FROM insights_chatmessage", {})[0]
+    print(
+        f"\nworkspace {SLUG}: {messages:,} messages; ranges end {result['end']:%Y-%m-%d %H:%M}"
+        f" UTC; median of {args.runs} alternating runs\n"
+    )
+    print(
+        "| endpoint | range | offset | endpoint ms | SQL ms, JIT on | SQL ms, JIT off "
+        "| ratio (JIT on) | ratio (JIT off) |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    for path, case, offset, api_ms, on_ms, off_ms in result["rows"]:
+        print(
+            f"| `{path}` | {case} | {offset} | {api_ms:.1f} | {on_ms:.1f} | {off_ms:.1f}"
+            f" | {api_ms / on_ms:.2f} | {api_ms / off_ms:.2f} |"
+        )
+    mismatches = result["mismatches"]
     print("\nsame figures from both: " + ("yes" if not mismatches else f"NO: {mismatches}"))
 
 

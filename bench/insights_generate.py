@@ -1,10 +1,12 @@
 """Generate insights benchmark data into the configured database (DATABASE_URL, PostgreSQL).
 
 One workspace, slug ``insights-bench`` (replaced if it exists; a fresh database is
-quickest), with over the year up to now:
+quickest), with over the year up to now, by default:
 1,000,000 chat messages from 50,000 chat users (200 flows, 200,000 flow triggers) and
 1,000,000 contact events from 100,000 contacts (500 rooms, 50 booking pages, 20,000
-recordings). Rows are written with COPY; users' first-seen times are the earliest of their
+recordings). Chat and event rows are made in PostgreSQL (INSERT ... SELECT over
+generate_series, seeded), so 10,000,000 take minutes; each INSERT is one statement, so the
+rollup triggers add its rows in one pass. Users' first-seen times are the earliest of their
 items, as ingestion would set them. Then VACUUM ANALYZE.
 
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_insights_bench \\
@@ -20,7 +22,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,152 +53,183 @@ PHRASES = [
     "thanks",
     "convert a timestamp",
 ] + [f"question {n}" for n in range(500)]
-OTHER_EVENT_TYPES = ["page_view", "webinar_registration", "email_click"]
 
 
 def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
 
 
-def copy_rows(table: str, columns: list[str], rows) -> int:
-    count = 0
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    log(f"{table}: {count:,} rows")
-    return count
-
-
-def random_time(rng: random.Random, start: datetime) -> datetime:
-    return start + timedelta(seconds=rng.random() * YEAR.total_seconds())
-
-
-def next_ids(table: str, n: int) -> list[int]:
+def run(sql: str, params: dict, what: str) -> None:
+    began = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
-            [n],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(sql, params)
+        count = cursor.rowcount
+    log(f"{what}: {count:,} rows in {time.perf_counter() - began:.1f} s")
 
 
-def chat(ws: int, rng: random.Random, start: datetime, messages: int, users: int) -> None:
-    flow_ids = next_ids("insights_flow", 200)
-    copy_rows(
-        "insights_flow",
-        ["id", "workspace_id", "upstream_id", "name"],
-        ((fid, ws, uuid.UUID(int=fid).hex[-24:], f"Flow {n}") for n, fid in enumerate(flow_ids)),
-    )
-    user_ids = next_ids("insights_chatuser", users)
-    # Items first, so that each user's first-seen time is the earliest of its items.
-    first_seen = dict.fromkeys(user_ids, start + YEAR)
-    message_rows = []
-    for n in range(messages):
-        user = user_ids[int(users * rng.random() ** 3)]  # skewed, yet every user talks
-        at = random_time(rng, start)
-        first_seen[user] = min(first_seen[user], at)
-        phrase = rng.choice(PHRASES)
-        text = phrase.upper() if n % 7 == 0 else (f" {phrase} " if n % 11 == 0 else phrase)
-        direction = "received" if rng.random() < 0.55 else "sent"
-        flow = rng.choice(flow_ids) if rng.random() < 0.3 else None
-        message_rows.append((ws, f"m{n}", user, direction, text, at, flow))
-    trigger_rows = []
-    for n in range(messages // 5):
-        user = rng.choice(user_ids)
-        at = random_time(rng, start)
-        first_seen[user] = min(first_seen[user], at)
-        flow = flow_ids[int(rng.paretovariate(1.0)) % len(flow_ids)]
-        trigger_rows.append((ws, f"t{n}", flow, user, at))
-    copy_rows(
-        "insights_chatuser",
-        ["id", "workspace_id", "upstream_id", "name", "first_seen_at"],
-        ((uid, ws, f"u{uid}", f"User {uid}", seen) for uid, seen in first_seen.items()),
-    )
-    copy_rows(
-        "insights_chatmessage",
-        ["workspace_id", "client_id", "user_id", "direction", "text", "sent_at", "flow_id"],
-        message_rows,
-    )
-    copy_rows(
-        "insights_flowtrigger",
-        ["workspace_id", "client_id", "flow_id", "user_id", "at"],
-        trigger_rows,
-    )
+# A random index into an array of n ids: uniform, skewed (u**3: a few ids take most rows,
+# yet every id gets some) or Pareto-like (alpha 1 or 1.1: a long tail).
+UNIFORM = "1 + floor(random() * {n})::int"
+CHAT_SQL = {
+    "flows": """
+        INSERT INTO insights_flow (workspace_id, upstream_id, name)
+        SELECT %(ws)s, md5('flow' || n), 'Flow ' || n FROM generate_series(0, 199) AS n""",
+    "users": """
+        INSERT INTO insights_chatuser (workspace_id, upstream_id, name, first_seen_at)
+        SELECT %(ws)s, 'u' || n, 'User ' || n, %(end)s
+        FROM generate_series(0, %(users)s - 1) AS n""",
+    "messages": """
+        WITH u AS (SELECT array_agg(id ORDER BY id) AS ids FROM insights_chatuser
+                   WHERE workspace_id = %(ws)s),
+             f AS (SELECT array_agg(id ORDER BY id) AS ids FROM insights_flow
+                   WHERE workspace_id = %(ws)s),
+             g AS (SELECT n, random() AS r_user, random() AS r_direction, random() AS r_text,
+                          random() AS r_at, random() AS r_flow, random() AS r_which
+                   FROM generate_series(0, %(messages)s - 1) AS n)
+        INSERT INTO insights_chatmessage
+            (workspace_id, client_id, user_id, direction, text, sent_at, flow_id)
+        SELECT %(ws)s, 'm' || g.n, u.ids[1 + floor(%(users)s * g.r_user ^ 3)::int],
+               CASE WHEN g.r_direction < 0.55 THEN 'received' ELSE 'sent' END,
+               CASE WHEN g.n %% 7 = 0 THEN upper(t.phrase)
+                    WHEN g.n %% 11 = 0 THEN ' ' || t.phrase || ' ' ELSE t.phrase END,
+               %(start)s + g.r_at * interval '365 days',
+               CASE WHEN g.r_flow < 0.3 THEN f.ids[1 + floor(g.r_which * 200)::int] END
+        FROM g CROSS JOIN u CROSS JOIN f
+        CROSS JOIN LATERAL (SELECT (%(phrases)s::text[])[
+            1 + floor(g.r_text * cardinality(%(phrases)s::text[]))::int] AS phrase) AS t""",
+    "triggers": """
+        WITH u AS (SELECT array_agg(id ORDER BY id) AS ids FROM insights_chatuser
+                   WHERE workspace_id = %(ws)s),
+             f AS (SELECT array_agg(id ORDER BY id) AS ids FROM insights_flow
+                   WHERE workspace_id = %(ws)s),
+             g AS (SELECT n, random() AS r_user, random() AS r_flow, random() AS r_at
+                   FROM generate_series(0, %(messages)s / 5 - 1) AS n)
+        INSERT INTO insights_flowtrigger (workspace_id, client_id, flow_id, user_id, at)
+        SELECT %(ws)s, 't' || g.n,
+               f.ids[1 + (floor(1 / (1 - g.r_flow))::bigint %% 200)::int],
+               u.ids[1 + floor(g.r_user * %(users)s)::int],
+               %(start)s + g.r_at * interval '365 days'
+        FROM g CROSS JOIN u CROSS JOIN f""",
+    "first seen": """
+        UPDATE insights_chatuser AS cu SET first_seen_at = s.first_at
+        FROM (SELECT user_id, min(at) AS first_at FROM (
+                SELECT user_id, sent_at AS at FROM insights_chatmessage
+                WHERE workspace_id = %(ws)s
+                UNION ALL
+                SELECT user_id, at FROM insights_flowtrigger WHERE workspace_id = %(ws)s
+              ) AS items GROUP BY user_id) AS s
+        WHERE cu.id = s.user_id""",
+}
+EVENTS_SQL = {
+    "booking pages": """
+        INSERT INTO insights_bookingpage (workspace_id, title, slug, created_at)
+        SELECT %(ws)s, 'Booking page ' || n, 'page-' || n, %(start)s
+        FROM generate_series(0, 49) AS n""",
+    "contact events": """
+        WITH r AS (SELECT array_agg(id ORDER BY slug) AS ids FROM rooms_room
+                   WHERE workspace_id = %(ws)s),
+             p AS (SELECT array_agg(id ORDER BY id) AS ids FROM insights_bookingpage
+                   WHERE workspace_id = %(ws)s),
+             c AS (SELECT array_agg(id ORDER BY email) AS ids FROM rooms_contact
+                   WHERE workspace_id = %(ws)s),
+             g AS (SELECT n, random() AS r_kind, random() AS r_target, random() AS r_other,
+                          random() AS r_contact, random() AS r_at
+                   FROM generate_series(0, %(events)s - 1) AS n)
+        INSERT INTO insights_contactevent (workspace_id, client_id, event_type, contact_id,
+                                           room_id, booking_page_id, occurred_at, metadata)
+        SELECT %(ws)s, 'e' || g.n,
+               CASE WHEN g.r_kind < 0.6 THEN 'room_join' WHEN g.r_kind < 0.9 THEN 'booking'
+                    ELSE (ARRAY['page_view', 'webinar_registration', 'email_click'])[
+                        1 + floor(g.r_other * 3)::int] END,
+               c.ids[1 + floor(g.r_contact * cardinality(c.ids))::int],
+               CASE WHEN g.r_kind < 0.6 THEN r.ids[1 + (floor((1 - g.r_target) ^ (-1 / 1.1))
+                   ::bigint %% cardinality(r.ids))::int] END,
+               CASE WHEN g.r_kind >= 0.6 AND g.r_kind < 0.9 THEN p.ids[1 + (floor(
+                   (1 - g.r_target) ^ (-1 / 1.1))::bigint %% cardinality(p.ids))::int] END,
+               %(start)s + g.r_at * interval '365 days', '{}'
+        FROM g CROSS JOIN r CROSS JOIN p CROSS JOIN c""",
+    "recordings": """
+        WITH r AS (SELECT array_agg(id ORDER BY slug) AS ids FROM rooms_room
+                   WHERE workspace_id = %(ws)s)
+        INSERT INTO insights_recording
+            (workspace_id, client_id, room_id, duration_seconds, status, created_at)
+        SELECT %(ws)s, 'r' || n, r.ids[1 + floor(random() * cardinality(r.ids))::int],
+               60 + floor(random() * 7141)::int, 'available',
+               %(start)s + random() * interval '365 days'
+        FROM generate_series(0, %(recordings)s - 1) AS n CROSS JOIN r""",
+}
+TABLES = [
+    "insights_chatuser",
+    "insights_chatmessage",
+    "insights_flowtrigger",
+    "insights_flow",
+    "insights_contactevent",
+    "insights_recording",
+    "insights_bookingpage",
+    "insights_chatcount",
+    "insights_chatactiveuser",
+    "insights_eventdaycount",
+    "insights_eventtargetcount",
+    "rooms_contact",
+    "rooms_room",
+]
 
 
-def workspace_activity(ws: int, rng: random.Random, start: datetime, events: int) -> None:
-    # Rooms and contacts are the rooms app's models: created through the ORM, so that the
-    # generator follows their schema.
-    rooms = Room.objects.bulk_create(
-        Room(workspace_id=ws, title=f"Room {n}", slug=f"room-{n}", is_template=n % 50 == 0)
+def rooms_and_contacts(ws: int, rng: random.Random, start: datetime, contacts: int) -> None:
+    """Rooms and contacts are the rooms app's models: created through the ORM, so that the
+    generator follows their schema."""
+    Room.objects.bulk_create(
+        Room(workspace_id=ws, title=f"Room {n}", slug=f"room-{n:03}", is_template=n % 50 == 0)
         for n in range(500)
     )
-    room_ids = [room.pk for room in rooms]
-    log(f"rooms_room: {len(room_ids):,} rows")
-    page_ids = next_ids("insights_bookingpage", 50)
-    copy_rows(
-        "insights_bookingpage",
-        ["id", "workspace_id", "title", "slug", "created_at"],
-        ((pid, ws, f"Booking page {n}", f"page-{n}", start) for n, pid in enumerate(page_ids)),
-    )
-    contacts = Contact.objects.bulk_create(
+    log("rooms_room: 500 rows")
+    Contact.objects.bulk_create(
         (
             Contact(
                 workspace_id=ws,
                 email=f"buyer{n}@customer.example",
                 name=f"Buyer {n}",
-                created_at=random_time(rng, start),
+                created_at=start + timedelta(seconds=rng.random() * YEAR.total_seconds()),
             )
-            for n in range(100_000)
+            for n in range(contacts)
         ),
         batch_size=5000,
     )
-    contact_ids = [contact.pk for contact in contacts]
-    log(f"rooms_contact: {len(contact_ids):,} rows")
+    log(f"rooms_contact: {contacts:,} rows")
 
-    def event(n: int):
-        draw = rng.random()
-        room = page = None
-        if draw < 0.6:
-            kind, room = "room_join", room_ids[int(rng.paretovariate(1.1)) % len(room_ids)]
-        elif draw < 0.9:
-            kind, page = "booking", page_ids[int(rng.paretovariate(1.1)) % len(page_ids)]
-        else:
-            kind = rng.choice(OTHER_EVENT_TYPES)
-        at = random_time(rng, start)
-        return (ws, f"e{n}", kind, rng.choice(contact_ids), room, page, at, "{}")
 
-    copy_rows(
-        "insights_contactevent",
-        [
-            "workspace_id",
-            "client_id",
-            "event_type",
-            "contact_id",
-            "room_id",
-            "booking_page_id",
-            "occurred_at",
-            "metadata",
-        ],
-        (event(n) for n in range(events)),
-    )
-    copy_rows(
-        "insights_recording",
-        ["workspace_id", "client_id", "room_id", "duration_seconds", "status", "created_at"],
-        (
-            (
-                ws,
-                f"r{n}",
-                rng.choice(room_ids),
-                rng.randint(60, 7200),
-                "available",
-                random_time(rng, start),
-            )
-            for n in range(20_000)
-        ),
-    )
+def generate(
+    *, messages: int, users: int, events: int, contacts: int, recordings: int, seed: int
+) -> Workspace:
+    """Replace the bench workspace with freshly generated data; the workspace."""
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - YEAR
+    Workspace.objects.filter(slug=SLUG).delete()
+    workspace = Workspace.objects.create(name="Insights bench", slug=SLUG)
+    span = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+    log(f"workspace {SLUG} (id {workspace.pk}); data from {span}")
+    params = {
+        "ws": workspace.pk,
+        "start": start,
+        "end": end,
+        "messages": messages,
+        "users": users,
+        "events": events,
+        "recordings": recordings,
+        "phrases": PHRASES,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(%s)", [seed / 2**31 % 1])
+    for what, sql in CHAT_SQL.items():
+        run(sql, params, what)
+    rooms_and_contacts(workspace.pk, random.Random(seed), start, contacts)
+    for what, sql in EVENTS_SQL.items():
+        run(sql, params, what)
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    log("vacuumed and analyzed")
+    return workspace
 
 
 def main() -> None:
@@ -205,33 +237,20 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--recordings", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("The insights bench needs PostgreSQL (set DATABASE_URL).")
-
-    rng = random.Random(args.seed)
-    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    start = end - YEAR
-    Workspace.objects.filter(slug=SLUG).delete()
-    ws = Workspace.objects.create(name="Insights bench", slug=SLUG).pk
-    log(f"workspace {SLUG} (id {ws}); data from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
-    chat(ws, rng, start, args.messages, args.users)
-    workspace_activity(ws, rng, start, args.events)
-    with connection.cursor() as cursor:
-        for table in [
-            "insights_chatuser",
-            "insights_chatmessage",
-            "insights_flowtrigger",
-            "insights_flow",
-            "insights_contactevent",
-            "insights_recording",
-            "insights_bookingpage",
-            "rooms_contact",
-            "rooms_room",
-        ]:
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    log("vacuumed and analyzed")
+    generate(
+        messages=args.messages,
+        users=args.users,
+        events=args.events,
+        contacts=args.contacts,
+        recordings=args.recordings,
+        seed=args.seed,
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 
 from insights.periods import Series, next_unit_start
 
@@ -25,42 +25,43 @@ PIECES = """
         SELECT * FROM unnest(%(grains)s::text[], %(starts)s::timestamptz[],
                              %(ends)s::timestamptz[], %(units)s::int[]) AS p (grain, s, e, u)
     )"""
+# Each piece reads its rows through LATERAL (OFFSET 0 keeps the planner from flattening it
+# into a hash join that compares every piece with every row): one index range scan a piece.
 COUNTS_SQL = (
     "WITH"
     + PIECES
     + """
-SELECT p.u, c.metric, sum(c.n) FROM pieces p
-JOIN insights_chatcount c ON c.workspace_id = %(ws)s AND c.grain = p.grain
-    AND c.bucket >= p.s AND c.bucket < p.e
+SELECT p.u, x.metric, sum(x.n) FROM pieces p CROSS JOIN LATERAL (
+    SELECT c.metric, c.n FROM insights_chatcount c
+    WHERE p.grain <> 'raw' AND c.workspace_id = %(ws)s AND c.grain = p.grain
+        AND c.bucket >= p.s AND c.bucket < p.e
+    UNION ALL
+    SELECT m.direction, 1 FROM insights_chatmessage m
+    WHERE p.grain = 'raw' AND m.workspace_id = %(ws)s AND m.sent_at >= p.s AND m.sent_at < p.e
+    UNION ALL
+    SELECT 'trigger', 1 FROM insights_flowtrigger t
+    WHERE p.grain = 'raw' AND t.workspace_id = %(ws)s AND t.at >= p.s AND t.at < p.e
+    OFFSET 0
+) AS x
 GROUP BY 1, 2
-UNION ALL
-SELECT p.u, m.direction, count(*) FROM pieces p
-JOIN insights_chatmessage m ON m.workspace_id = %(ws)s AND m.sent_at >= p.s AND m.sent_at < p.e
-WHERE p.grain = 'raw'
-GROUP BY 1, 2
-UNION ALL
-SELECT p.u, 'trigger', count(*) FROM pieces p
-JOIN insights_flowtrigger t ON t.workspace_id = %(ws)s AND t.at >= p.s AND t.at < p.e
-WHERE p.grain = 'raw'
-GROUP BY 1
 """
 )
 # GROUPING SETS: per unit, and over the whole range (NULL unit) in the same pass.
 ACTIVE_SQL = (
     "WITH"
     + PIECES
-    + """,
-    active AS (
-        SELECT p.u, a.user_id FROM pieces p
-        JOIN insights_chatactiveuser a ON a.workspace_id = %(ws)s AND a.grain = p.grain
-            AND a.bucket >= p.s AND a.bucket < p.e
-        UNION ALL
-        SELECT p.u, m.user_id FROM pieces p
-        JOIN insights_chatmessage m ON m.workspace_id = %(ws)s AND m.direction = 'received'
-            AND m.sent_at >= p.s AND m.sent_at < p.e
-        WHERE p.grain = 'raw'
-    )
-SELECT u, count(DISTINCT user_id) FROM active GROUP BY GROUPING SETS ((u), ())
+    + """
+SELECT p.u, count(DISTINCT x.user_id) FROM pieces p CROSS JOIN LATERAL (
+    SELECT a.user_id FROM insights_chatactiveuser a
+    WHERE p.grain <> 'raw' AND a.workspace_id = %(ws)s AND a.grain = p.grain
+        AND a.bucket >= p.s AND a.bucket < p.e
+    UNION ALL
+    SELECT m.user_id FROM insights_chatmessage m
+    WHERE p.grain = 'raw' AND m.workspace_id = %(ws)s AND m.direction = 'received'
+        AND m.sent_at >= p.s AND m.sent_at < p.e
+    OFFSET 0
+) AS x
+GROUP BY GROUPING SETS ((p.u), ())
 """
 )
 METRIC_FIGURES = {"received": "received_messages", "sent": "sent_messages", "trigger": "triggers"}
@@ -112,11 +113,18 @@ def series_pieces(series: Series) -> dict[str, list]:
 
 def chat_figures(*, workspace_id: int, series: Series) -> tuple[dict[datetime, dict], dict]:
     """``received_messages``, ``sent_messages``, ``triggers`` and ``active_users`` for every
-    unit with something in it (by unit start) and for the whole range. Two queries."""
+    unit with something in it (by unit start) and for the whole range. Two queries, after one
+    that sets the transaction's planner settings."""
     params = {"ws": workspace_id, **series_pieces(series)}
     units: dict[datetime, dict] = {}
     totals = dict.fromkeys([*METRIC_FIGURES.values(), "active_users"], 0)
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # Until the request's transaction ends: the pieces' generic row estimates push these
+        # small plans over JIT's cost thresholds (compiling costs more than running them), and
+        # the distinct count's sort fits in memory instead of spilling at the default 4 MB.
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+        )
         cursor.execute(COUNTS_SQL, params)
         for index, metric, n in cursor.fetchall():
             figure = METRIC_FIGURES[metric]
