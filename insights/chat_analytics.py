@@ -44,7 +44,11 @@ def _in_range(queryset: QuerySet, field: str, time_range: TimeRange) -> QuerySet
 
 
 def _by_unit(queryset: QuerySet, field: str, series: Series, **figures) -> dict[datetime, dict]:
-    """One GROUP BY over the unit start at the series' offset: {unit start: {figure: n}}."""
+    """One GROUP BY over the unit start at the series' offset: {unit start: {figure: n}}.
+
+    PostgreSQL reads a zone string such as '+05:30' with the POSIX sign (as UTC-05:30); Django's
+    Trunc with a fixed-offset tzinfo writes it with the sign flipped for that reason, which the
+    +330 offset tests prove."""
     rows = (
         _in_range(queryset, field, series.range)
         .annotate(unit=Trunc(field, series.unit, tzinfo=series.tz))
