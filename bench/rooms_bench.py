@@ -1,13 +1,25 @@
-"""Rooms API latency against one hand-written SQL query computing the same numbers.
+"""Rooms API read paths and ingestion against hand-written SQL producing the same result.
 
-For ``GET /api/v2/rooms?limit=100&sortBy=totalViews`` and for the analytics of the largest room
-(most engagements) of the workspace made by ``manage.py bench_rooms_generate``, prints the median
-latency of the endpoint (through Django's test client: the full middleware, authentication,
-queries and JSON rendering, no network) beside the median time of one SQL query that returns the
-same numbers as JSON text, and their ratio.
+For the workspace made by ``manage.py bench_rooms_generate`` (10,000 rooms and 1,000,000
+engagements at --scale 1), runs each request and its baseline alternately (``--runs`` pairs
+after one warm-up pair) and prints the medians and their ratio:
 
-    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_rooms_bench \\
-        .venv/bin/python bench/rooms_bench.py [--workspace bench] [--runs 15]
+- ``GET /api/v2/rooms?limit=100`` pages 1, 50 and 100, sorted by createdAt and by totalViews,
+  against one SQL statement that builds the same page as JSON from the same tables (the room
+  table and the RoomTotals rollup, through the same indexes);
+- ``GET /api/v2/rooms/{id}`` of a typical room against one SQL statement building its JSON;
+- ``GET /api/v2/rooms/{id}/analytics`` of a typical room (the median number of engagements)
+  and of the largest, against one SQL statement building the same body;
+- ``POST /api/v2/rooms/{id}/activity``, batches of 100 events (20 visits, 40 views, 40
+  engagements, new ids each time), against the raw INSERTs of the same rows in one
+  transaction (visits, engagements, the viewership upsert; no validation, no viewer lookup,
+  no totals): events per second.
+
+API requests go through Django's test client: the full middleware, authentication, queries and
+JSON rendering, no network. SQL runs on the same connection.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_rooms_bench \\
+        .venv/bin/python bench/rooms_bench.py [--workspace bench] [--runs 21]
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ import os
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,59 +40,67 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from rooms.models import Room  # noqa: E402
+from rooms.models import Contact, RoomTotals, Step  # noqa: E402
 from workspaces.models import Workspace  # noqa: E402
 from workspaces.services import api_key_create  # noqa: E402
 
+PAGE_SIZE = 100
+BATCH = {"visit": 20, "view": 40, "engagement": 40}
+
+# The page's ids come first from an index, exactly as the API reads them.
+LIST_IDS = {
+    "createdAt": """
+        SELECT id, row_number() OVER () AS n FROM (
+            SELECT id FROM rooms_room WHERE workspace_id = %(workspace)s AND NOT is_template
+            ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s) ids""",
+    "totalViews": """
+        SELECT room_id AS id, row_number() OVER () AS n FROM (
+            SELECT room_id FROM rooms_roomtotals
+            WHERE workspace_id = %(workspace)s AND NOT is_template
+            ORDER BY total_views DESC, room_id DESC LIMIT %(limit)s OFFSET %(offset)s) ids""",
+}
+
+ROOM_JSON = """json_build_object(
+    'id', r.id, 'title', r.title, 'userId', r.owner_id::text, 'companyId', r.company_id,
+    'createdAt', to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'updatedAt', to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'totalEngagements', t.total_engagements,
+    'lastEngagedAt',
+        to_char(t.last_engaged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'totalViews', t.total_views, 'totalUniqueViews', t.total_unique_views,
+    'engagements', json_build_object(
+        'clicks', t.engagement_click, 'comments', t.engagement_comment,
+        'downloads', t.engagement_download, 'reactions', t.engagement_reaction,
+        'shares', t.engagement_share, 'views', t.engagement_view,
+        'tasksCompleted', t.engagement_task_completed),
+    'coverTitle', nullif(r.cover_title, ''), 'coverDescription', nullif(r.cover_description, ''),
+    'coverDisabled', r.cover_disabled, 'themeColor', nullif(r.theme_color, ''),
+    'navColor', nullif(r.nav_color, ''))"""
+
 LIST_SQL = """
-WITH visits AS (
-    SELECT room_id, count(*) AS total_views,
-           count(DISTINCT user_id) + count(DISTINCT contact_id) AS total_unique_views,
-           max(at) AS last_visit
-    FROM rooms_visit WHERE workspace_id = %(workspace)s GROUP BY room_id
-), page AS (
-    SELECT r.id, r.title, r.owner_id, r.company_id, r.created_at, r.updated_at, r.cover_title,
-           r.cover_description, r.cover_disabled, r.theme_color, r.nav_color,
-           coalesce(v.total_views, 0) AS total_views,
-           coalesce(v.total_unique_views, 0) AS total_unique_views,
-           v.last_visit, count(*) OVER () AS total
-    FROM rooms_room r LEFT JOIN visits v ON v.room_id = r.id
-    WHERE r.workspace_id = %(workspace)s AND NOT r.is_template
-    ORDER BY total_views DESC, r.id DESC
-    LIMIT 100
-)
+WITH page AS ({ids})
 SELECT json_build_object(
-    'total', max(page.total),
-    'results', json_agg(json_build_object(
-        'id', page.id, 'title', page.title, 'userId', page.owner_id,
-        'companyId', page.company_id, 'createdAt', page.created_at,
-        'updatedAt', page.updated_at, 'totalViews', page.total_views,
-        'totalUniqueViews', page.total_unique_views, 'totalEngagements', e.total,
-        'lastEngagedAt', greatest(e.last_engagement, page.last_visit),
-        'engagements', json_build_object(
-            'clicks', e.clicks, 'comments', e.comments, 'downloads', e.downloads,
-            'reactions', e.reactions, 'shares', e.shares, 'views', e.views,
-            'tasksCompleted', e.tasks_completed),
-        'coverTitle', page.cover_title, 'coverDescription', page.cover_description,
-        'coverDisabled', page.cover_disabled, 'themeColor', page.theme_color,
-        'navColor', page.nav_color
-    ) ORDER BY page.total_views DESC, page.id DESC))::text
-FROM page LEFT JOIN LATERAL (
-    SELECT count(*) AS total, max(created_at) AS last_engagement,
-           count(*) FILTER (WHERE type = 'CLICK') AS clicks,
-           count(*) FILTER (WHERE type = 'COMMENT') AS comments,
-           count(*) FILTER (WHERE type = 'DOWNLOAD') AS downloads,
-           count(*) FILTER (WHERE type = 'REACTION') AS reactions,
-           count(*) FILTER (WHERE type = 'SHARE') AS shares,
-           count(*) FILTER (WHERE type = 'VIEW') AS views,
-           count(*) FILTER (WHERE type = 'TASK_COMPLETED') AS tasks_completed
-    FROM rooms_engagement WHERE room_id = page.id
-) e ON true
+    'results', coalesce(json_agg({room} ORDER BY page.n), '[]'),
+    'page', %(page)s, 'limit', %(limit)s,
+    'total', (SELECT count(*) FROM rooms_room
+              WHERE workspace_id = %(workspace)s AND NOT is_template))::text
+FROM page JOIN rooms_room r ON r.id = page.id JOIN rooms_roomtotals t ON t.room_id = r.id
+"""
+
+DETAIL_SQL = f"""
+SELECT ({ROOM_JSON}::jsonb || jsonb_build_object(
+    'description', nullif(r.description, ''), 'statusId', r.status_id, 'labelId', r.label_id,
+    'hsDealId', nullif(r.hs_deal_id, ''), 'sfOpportunityId', nullif(r.sf_opportunity_id, ''),
+    'attioDealId', nullif(r.attio_deal_id, ''), 'isTemplate', r.is_template,
+    'email', c.email, 'slug', r.slug))::text
+FROM rooms_room r JOIN rooms_roomtotals t ON t.room_id = r.id
+LEFT JOIN rooms_contact c ON c.id = r.primary_contact_id
+WHERE r.id = %(room)s AND r.workspace_id = %(workspace)s
 """
 
 ANALYTICS_SQL = """
@@ -93,7 +114,7 @@ WITH visits AS (
     FROM rooms_viewership WHERE room_id = %(room)s
     UNION ALL
     SELECT step_id, action_id, user_id, contact_id, 0, 0, type, created_at, id
-    FROM rooms_engagement WHERE room_id = %(room)s
+    FROM rooms_engagement WHERE room_id = %(room)s AND type <> 'VIEW'
 ), entries AS (
     SELECT step_id, action_id, user_id, contact_id, sum(seconds) AS seconds,
            sum(times) AS times,
@@ -173,7 +194,8 @@ SELECT json_build_object(
                     'isVisibleToExternal', a.access <> 'hidden', 'actionType', a.action_type,
                     'assignees', (
                         SELECT coalesce(json_agg(json_build_object(
-                            'type', 'user', 'user', json_build_object(
+                            'type', CASE WHEN aa.user_id IS NULL THEN 'contact' ELSE 'user' END,
+                            'user', json_build_object(
                                 'email', coalesce(u.email, c.email),
                                 'name', coalesce(u.full_name, c.name))
                         ) ORDER BY aa.id), '[]')
@@ -192,18 +214,39 @@ FROM rooms_room r JOIN workspaces_workspace w ON w.id = r.workspace_id
 WHERE r.id = %(room)s
 """
 
+RAW_VISITS = """INSERT INTO rooms_visit (workspace_id, room_id, contact_id, at, client_id)
+SELECT %(workspace)s, %(room)s, contact_id, at, client_id
+FROM unnest(%(contacts)s::uuid[], %(times)s::timestamptz[], %(ids)s::varchar[])
+     AS v(contact_id, at, client_id)"""
+RAW_ENGAGEMENTS = """INSERT INTO rooms_engagement
+    (workspace_id, room_id, step_id, contact_id, type, created_at, client_id)
+SELECT %(workspace)s, %(room)s, %(step)s, contact_id, type, at, client_id
+FROM unnest(%(contacts)s::uuid[], %(types)s::varchar[], %(times)s::timestamptz[],
+            %(ids)s::varchar[]) AS e(contact_id, type, at, client_id)"""
+RAW_VIEWERSHIP = """INSERT INTO rooms_viewership
+    (workspace_id, room_id, step_id, contact_id, duration_in_seconds, times_viewed)
+SELECT %(workspace)s, %(room)s, %(step)s, contact_id, sum(seconds), count(*)
+FROM unnest(%(contacts)s::uuid[], %(seconds)s::int[]) AS v(contact_id, seconds)
+GROUP BY contact_id
+ON CONFLICT (step_id, contact_id) DO UPDATE SET
+    duration_in_seconds = rooms_viewership.duration_in_seconds + EXCLUDED.duration_in_seconds,
+    times_viewed = rooms_viewership.times_viewed + EXCLUDED.times_viewed"""
 
-def median_ms(function, runs: int) -> float:
-    function()  # warm caches and connections
-    timings = []
+
+def alternate(first, second, runs: int) -> tuple[float, float]:
+    """Medians in ms of ``first`` and ``second`` run alternately ``runs`` times each, after one
+    warm-up pair."""
+    first(), second()
+    timings: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+        for function, sink in ((first, timings[0]), (second, timings[1])):
+            started = time.perf_counter()
+            function()
+            sink.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings[0]), statistics.median(timings[1])
 
 
-def endpoint(client: Client, path: str, key: str):
+def get(client: Client, path: str, key: str):
     def call():
         response = client.get(path, HTTP_X_FLOWLA_API_KEY=key)
         if response.status_code != 200:
@@ -222,59 +265,161 @@ def sql(query: str, params: dict):
     return call
 
 
-def counted(api_call) -> tuple[bytes, int]:
-    """The response body and the number of SQL statements the request ran."""
-    statements = []
+class Ingestion:
+    """Batches of new events for one room: through the API, and as raw INSERTs."""
 
-    def count(execute, *args):
-        statements.append(args[0])
-        return execute(*args)
+    def __init__(self, client: Client, key: str, workspace: Workspace, room_id):
+        self.client, self.key, self.workspace, self.room_id = client, key, workspace, room_id
+        self.step_id = Step.objects.filter(section__room_id=room_id).values_list("id", flat=True)[0]
+        self.contacts = list(
+            Contact.objects.for_workspace(workspace)
+            .order_by("email")[:20]
+            .values_list("id", "email")
+        )
 
-    with connection.execute_wrapper(count):
-        body = api_call().content
-    return body, len(statements)
+    def _ids(self, kind: str) -> list[str]:
+        return [f"bench-{kind}-{uuid.uuid4().hex}" for _ in range(BATCH[kind])]
+
+    def _viewer(self, n: int) -> tuple:
+        return self.contacts[n % len(self.contacts)]
+
+    def api(self) -> None:
+        at = timezone.now().isoformat()
+        events = [
+            {"id": event_id, "kind": "visit", "viewer": {"email": self._viewer(n)[1]}, "at": at}
+            for n, event_id in enumerate(self._ids("visit"))
+        ]
+        target = {"stepId": str(self.step_id)}
+        events += [
+            {"id": event_id, "kind": "view", "viewer": {"email": self._viewer(n)[1]}, "at": at}
+            | target
+            | {"durationInSeconds": 30}
+            for n, event_id in enumerate(self._ids("view"))
+        ]
+        events += [
+            {"id": event_id, "kind": "engagement", "viewer": {"email": self._viewer(n)[1]}}
+            | {"at": at, "type": "CLICK"}
+            | target
+            for n, event_id in enumerate(self._ids("engagement"))
+        ]
+        response = self.client.post(
+            f"/api/v2/rooms/{self.room_id}/activity",
+            {"events": events},
+            content_type="application/json",
+            HTTP_X_FLOWLA_API_KEY=self.key,
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"activity answered {response.status_code}: {response.content}")
+
+    def raw(self) -> None:
+        now = timezone.now()
+        common = {"workspace": self.workspace.pk, "room": self.room_id, "step": self.step_id}
+        visits, views, engagements = self._ids("visit"), self._ids("view"), self._ids("engagement")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                RAW_VISITS,
+                common
+                | {
+                    "contacts": [self._viewer(n)[0] for n in range(len(visits))],
+                    "times": [now] * len(visits),
+                    "ids": visits,
+                },
+            )
+            ids = views + engagements
+            cursor.execute(
+                RAW_ENGAGEMENTS,
+                common
+                | {
+                    "contacts": [self._viewer(n)[0] for n in range(len(ids))],
+                    "types": ["VIEW"] * len(views) + ["CLICK"] * len(engagements),
+                    "times": [now] * len(ids),
+                    "ids": ids,
+                },
+            )
+            cursor.execute(
+                RAW_VIEWERSHIP,
+                common
+                | {
+                    "contacts": [self._viewer(n)[0] for n in range(len(views))],
+                    "seconds": [30] * len(views),
+                },
+            )
+
+
+def cases(workspace: Workspace, key: str) -> list[tuple[str, object, object]]:
+    client = Client(HTTP_HOST="127.0.0.1")
+    rooms = RoomTotals.objects.filter(workspace=workspace, is_template=False)
+    by_engagements = rooms.order_by("total_engagements", "room_id").values_list(
+        "room_id", flat=True
+    )
+    count = rooms.count()
+    typical, largest = by_engagements[count // 2], by_engagements.reverse()[0]
+    listed = []
+    for sort_by in ("createdAt", "totalViews"):
+        for page in (1, 50, 100):
+            params = {"workspace": workspace.pk, "page": page, "limit": PAGE_SIZE}
+            params["offset"] = (page - 1) * PAGE_SIZE
+            path = f"/api/v2/rooms?limit={PAGE_SIZE}&page={page}&sortBy={sort_by}"
+            query = LIST_SQL.format(ids=LIST_IDS[sort_by], room=ROOM_JSON)
+            listed.append((f"GET {path}", get(client, path, key), sql(query, params)))
+    ingestion = Ingestion(client, key, workspace, typical)
+    now = timezone.now()
+    return [
+        *listed,
+        (
+            "GET /api/v2/rooms/{typical}",
+            get(client, f"/api/v2/rooms/{typical}", key),
+            sql(DETAIL_SQL, {"room": typical, "workspace": workspace.pk}),
+        ),
+        (
+            "GET /api/v2/rooms/{typical}/analytics",
+            get(client, f"/api/v2/rooms/{typical}/analytics", key),
+            sql(ANALYTICS_SQL, {"room": typical, "now": now}),
+        ),
+        (
+            "GET /api/v2/rooms/{largest}/analytics",
+            get(client, f"/api/v2/rooms/{largest}/analytics", key),
+            sql(ANALYTICS_SQL, {"room": largest, "now": now}),
+        ),
+        ("POST /api/v2/rooms/{typical}/activity (100 events)", ingestion.api, ingestion.raw),
+    ]
+
+
+def run(*, workspace_slug: str, runs: int, out=sys.stdout) -> list[tuple[str, float, float]]:
+    """Print the table; returns (label, API ms, SQL ms) per case."""
+    workspace = Workspace.objects.get(slug=workspace_slug)
+    key = api_key_create(workspace=workspace, name="bench").plaintext
+    rooms = RoomTotals.objects.filter(workspace=workspace).count()
+    print(
+        f"workspace {workspace.slug}: {rooms:,} rooms; medians of {runs} alternating pairs\n",
+        file=out,
+    )
+    print(f"| {'request':<58} | API ms | SQL ms | ratio |", file=out)
+    print(f"|{'-' * 60}|--------|--------|-------|", file=out)
+    results = []
+    for label, api_call, sql_call in cases(workspace, key):
+        api, database = alternate(api_call, sql_call, runs)
+        results.append((label, api, database))
+        print(
+            f"| {label:<58} | {api:>6.1f} | {database:>6.1f} | {api / database:>5.2f} |", file=out
+        )
+    label, api, database = results[-1]
+    events = sum(BATCH.values())
+    print(
+        f"\ningestion: {events / api * 1000:,.0f} events/s through the API, "
+        f"{events / database * 1000:,.0f} events/s raw INSERT",
+        file=out,
+    )
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", default="bench")
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-
-    workspace = Workspace.objects.get(slug=args.workspace)
-    key = api_key_create(workspace=workspace, name="bench").plaintext
-    largest = (
-        Room.objects.for_workspace(workspace)
-        .annotate(engagement_count=Count("engagements"))
-        .order_by("-engagement_count")
-        .first()
-    )
-    client = Client(HTTP_HOST="127.0.0.1")
-    cases = [
-        (
-            "GET /api/v2/rooms?limit=100&sortBy=totalViews",
-            endpoint(client, "/api/v2/rooms?limit=100&sortBy=totalViews", key),
-            sql(LIST_SQL, {"workspace": workspace.pk}),
-        ),
-        (
-            f"GET /api/v2/rooms/{{largest}}/analytics ({largest.engagement_count:,} engagements)",
-            endpoint(client, f"/api/v2/rooms/{largest.pk}/analytics", key),
-            sql(ANALYTICS_SQL, {"room": largest.pk, "now": timezone.now()}),
-        ),
-    ]
-    print(f"workspace {workspace.slug}: {Room.objects.for_workspace(workspace).count():,} rooms")
-    print(f"median of {args.runs} runs after one warm-up\n")
-    header = f"| {'request':<68} | queries | body KB | API ms | SQL ms | ratio |"
-    print(header)
-    print("|" + "|".join("-" * (len(cell) + 0) for cell in header.split("|")[1:-1]) + "|")
-    for label, api_call, sql_call in cases:
-        body, queries = counted(api_call)
-        api = median_ms(api_call, args.runs)
-        database = median_ms(sql_call, args.runs)
-        print(
-            f"| {label:<68} | {queries:>7} | {len(body) / 1024:>7.0f} | {api:>6.1f} "
-            f"| {database:>6.1f} | {api / database:>5.1f} |"
-        )
+    settings.DEBUG = False  # a server's settings: no query log
+    run(workspace_slug=args.workspace, runs=args.runs)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from rooms.bodies import room_detail, room_items
 from rooms.models import Action, Company, Label, Room, RoomStatus, RoomTotals, Section, Step
-from syncing.crm.links import with_deal_summaries
 from workspaces.models import Membership, User, Workspace
 
 TOTALS = [
@@ -80,15 +80,13 @@ def room_list(
 
 
 def room_page(room_ids: QuerySet, *, page: int, limit: int) -> Page:
-    """A page of ``room_list``, ids first: the page's ids come from an index alone (a deep page
-    skips index entries, not rooms with their totals), then its rooms with their totals in one
-    query. Three queries with the count."""
+    """A page of ``room_list`` as the API lists it, ids first: the page's ids come from an
+    index alone (a deep page skips index entries, not rooms with their totals), then its rooms
+    with their totals in one query (rooms.bodies). Three queries with the count."""
     offset = (page - 1) * limit
     ids = list(room_ids[offset : offset + limit])
-    rooms = with_engagement_totals(Room.objects.filter(pk__in=ids))
-    by_id = {room.pk: room for room in rooms}
     return Page(
-        results=[by_id[room_id] for room_id in ids if room_id in by_id],
+        results=room_items(Room.objects.all(), ids),
         page=page,
         limit=limit,
         total=room_ids.count(),
@@ -108,12 +106,10 @@ def room_page_url_builder() -> Callable[[object], str]:
     return lambda room_id: f"{prefix}{room_id}{suffix}"
 
 
-def room_detail_queryset(*, workspace: Workspace) -> QuerySet:
-    return with_deal_summaries(
-        with_engagement_totals(
-            Room.objects.for_workspace(workspace).select_related("primary_contact")
-        )
-    )
+def room_detail_body(*, workspace: Workspace, room_id) -> dict | None:
+    """A room's detail as the API answers it (rooms.bodies), None when the workspace has no
+    such room."""
+    return room_detail(Room.objects.for_workspace(workspace), room_id)
 
 
 def template_list(*, workspace: Workspace) -> QuerySet:

@@ -80,7 +80,8 @@ class RoomsView(APIView):
             descending=params["sort_direction"] == "DESC",
         )
         page = selectors.room_page(rooms, page=params["page"], limit=params["limit"])
-        return Response(s.RoomPageSerializer(page).data)
+        # Already the body (see rooms.bodies); RoomPageSerializer documents its shape.
+        return Response(vars(page))
 
     @extend_schema(
         summary="Create a room",
@@ -102,8 +103,16 @@ class RoomsView(APIView):
 
 
 def _room_detail(request, room_id) -> dict:
-    room = _get(selectors.room_detail_queryset(workspace=request.workspace), room_id, "room")
-    return s.RoomDetailSerializer(room).data
+    """The body of the room (RoomDetailSerializer documents it), or a 404."""
+    try:
+        body = selectors.room_detail_body(
+            workspace=request.workspace, room_id=uuid.UUID(str(room_id))
+        )
+    except ValueError:
+        body = None
+    if body is None:
+        raise NotFound(f"No room with id {room_id}.")
+    return body
 
 
 class RoomView(APIView):

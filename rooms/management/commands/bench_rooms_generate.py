@@ -20,7 +20,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from rooms.models import (
     Action,
@@ -34,6 +34,7 @@ from rooms.models import (
     Viewership,
     Visit,
 )
+from rooms.totals import refresh_room_totals
 from workspaces.models import Membership, User, Workspace
 
 BIG_ROOM_EVERY = 50
@@ -112,14 +113,27 @@ class _Generator:
         pairs = self._viewership(rooms, targets)
         self._engagements(rooms, pairs)
         self._visits(rooms)
+        # COPY writes around the app's writers: the totals are refreshed as a data load must.
+        refresh_room_totals(room["id"] for room in rooms)
         return self.counts
 
     # --- writing ---------------------------------------------------------------------------
 
     def _copy(self, model, columns: tuple[str, ...], rows) -> None:
-        """COPY ``rows`` (tuples in ``columns`` order, plus the workspace) into the table."""
+        """COPY ``rows`` (tuples in ``columns`` order, plus the workspace) into the table; the
+        optional text columns not listed (upstream ids and the like) get "", as Django would
+        write them (they have no database default)."""
         fields = [model._meta.get_field(name) for name in ("workspace", *columns)]
-        names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        blank = [
+            field
+            for field in model._meta.concrete_fields
+            if field not in fields
+            and isinstance(field, models.CharField | models.TextField)
+            and field.blank
+            and not field.null
+        ]
+        names = ", ".join(connection.ops.quote_name(field.column) for field in fields + blank)
+        blanks = ("",) * len(blank)
         count = 0
         with connection.cursor() as cursor:
             copy_sql = (
@@ -127,7 +141,7 @@ class _Generator:
             )
             with cursor.cursor.copy(copy_sql) as copy:
                 for row in rows:
-                    copy.write_row((self.workspace_id, *row))
+                    copy.write_row((self.workspace_id, *row, *blanks))
                     count += 1
         label = model._meta.verbose_name_plural
         self.counts[label] = self.counts.get(label, 0) + count
