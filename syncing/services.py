@@ -59,10 +59,6 @@ def connection_delete(*, connection: Connection) -> None:
         connection.delete()
 
 
-def connection_set_credentials(*, connection: Connection, api_key: str) -> None:
-    connection_merge_credentials(connection=connection, changes={"api_key": api_key})
-
-
 def connection_merge_credentials(*, connection: Connection, changes: dict) -> None:
     """Replace secrets (a None value removes one); a connection waiting for
     re-authentication is usable again."""

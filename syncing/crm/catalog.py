@@ -1,4 +1,5 @@
-"""What a CRM's own lists say, read when the connection is tested and kept on it
+"""What a CRM's own lists say, read when the connection is tested (and during syncs, see
+``crm_catalog_refresh``) and kept on it
 (``Connection.crm_catalog``): its pipelines and stages (deal-room rules pick from them) and the
 write-back fields it lacks (the connection page reports them; "Create fields" creates them
 where the API allows).
@@ -10,6 +11,7 @@ where the API allows).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 
 from django.utils import timezone
@@ -17,7 +19,10 @@ from django.utils import timezone
 from config.formats import iso_utc
 from syncing.crm.types import CrmClient, Stage
 from syncing.crm.writeback import write_back_properties
+from syncing.errors import RecordError, UpstreamError
 from syncing.models import Connection
+
+logger = logging.getLogger(__name__)
 
 
 def crm_catalog_read(*, connection: Connection, client: CrmClient) -> str:
@@ -38,6 +43,16 @@ def crm_catalog_read(*, connection: Connection, client: CrmClient) -> str:
     if not missing:
         return f"{found}; all {len(wanted)} write-back fields exist"
     return f"{found}; write-back fields missing: {', '.join(missing.values())}"
+
+
+def crm_catalog_refresh(*, connection: Connection, client: CrmClient) -> None:
+    """The same read during a sync run (Salesforce's every pull, whose describe it reuses;
+    HubSpot's and Attio's full refreshes). The run is about deals: a failure here keeps the
+    catalog as it was and the run goes on."""
+    try:
+        crm_catalog_read(connection=connection, client=client)
+    except (UpstreamError, RecordError):
+        logger.info("CRM catalog of connection %s not read during the run", connection.pk)
 
 
 def crm_fields_create(*, connection: Connection, client: CrmClient) -> str:

@@ -17,7 +17,7 @@ from syncing.outbox import (
     outbox_message_deliver,
     outbox_sweep,
 )
-from syncing.services import connection_set_credentials
+from syncing.services import connection_merge_credentials
 from tests.syncing.fakes.handlers import CREATE, UPDATE, RoomCreate, reference
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_handlers")]
@@ -184,7 +184,7 @@ def test_credentials_refused_park_messages_until_new_credentials(rooms_connectio
     OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     assert not OutboxMessage.objects.deliverable(timezone.now()).exists()
 
-    connection_set_credentials(connection=rooms_connection, api_key="rotated")
+    connection_merge_credentials(connection=rooms_connection, changes={"api_key": "rotated"})
     assert outbox_message_deliver(message_id=message.pk) == "sent"
 
 

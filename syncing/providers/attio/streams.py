@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from itertools import batched
 
+from syncing.crm.catalog import crm_catalog_refresh
 from syncing.crm.deals import deals_store
 from syncing.crm.types import Deal
 from syncing.crm.writeback import crm_write_back
@@ -44,6 +45,8 @@ def deals_pull(run: RunRecorder, *, ids: Sequence[str] | None = None) -> None:
     unseen = set(live.values_list("upstream_id", flat=True)) - seen
     for chunk in batched(sorted(unseen), CONFIRM_BATCH):
         deals_store(run, _archived_as_stored(run.connection, client.deals_fetch(chunk)))
+    if run.run.full_refresh:  # the stages and attributes too (two calls)
+        crm_catalog_refresh(connection=run.connection, client=client)
 
 
 def _rows(connection: Connection, upstream_ids: Iterable[str]):

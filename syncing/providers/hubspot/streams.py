@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from config.formats import iso_utc
+from syncing.crm.catalog import crm_catalog_refresh
 from syncing.crm.deals import deals_store
 from syncing.crm.writeback import crm_write_back
 from syncing.runs import RunRecorder
@@ -42,6 +43,8 @@ def deals_pull(run: RunRecorder, *, ids: Sequence[str] | None = None) -> None:
         deals_store(run, page)
     for page in client.archived_deal_pages(archived_from=start):
         deals_store(run, page)
+    if run.run.full_refresh:  # the pipelines and properties too (two calls)
+        crm_catalog_refresh(connection=run.connection, client=client)
     run.cursor_after = {"modified_to": iso_utc(end)}
 
 

@@ -188,6 +188,7 @@ class SalesforceClient(UpstreamClient):
         self._has_session = bool(token and instance_url)
         self._may_refresh = False
         self._has_currency: bool | None = None
+        self._describe: list[dict] | None = None
 
     @classmethod
     def from_connection(cls, connection, *, budget=None, on_auth_error=None) -> SalesforceClient:
@@ -346,11 +347,14 @@ class SalesforceClient(UpstreamClient):
         return f"Opportunity readable ({len(fields)} fields){today}"
 
     def _describe_fields(self) -> list[dict]:
-        body = self.get_json(f"{self.api}/sobjects/Opportunity/describe")
-        fields = body.get("fields") if isinstance(body, dict) else None
-        if not isinstance(fields, list):
-            raise PermanentError("GET describe of Opportunity: no fields list")
-        return [field for field in fields if isinstance(field, dict)]
+        """The Opportunity describe, read once per client (a run, a test)."""
+        if self._describe is None:
+            body = self.get_json(f"{self.api}/sobjects/Opportunity/describe")
+            fields = body.get("fields") if isinstance(body, dict) else None
+            if not isinstance(fields, list):
+                raise PermanentError("GET describe of Opportunity: no fields list")
+            self._describe = [field for field in fields if isinstance(field, dict)]
+        return self._describe
 
     def _opportunity_fields(self) -> list[str]:
         return [field.get("name") for field in self._describe_fields()]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from syncing import conf
+from syncing.crm.catalog import crm_catalog_refresh
 from syncing.crm.deals import deals_store
 from syncing.crm.writeback import crm_write_back
 from syncing.providers.salesforce.client import soql_datetime
@@ -45,6 +46,7 @@ def deals_pull(run: RunRecorder, *, ids: Sequence[str] | None = None) -> None:
     before = run.run.started_at.replace(microsecond=0)
     for page in client.deal_pages(since=_window_start(run), before=before):
         deals_store(run, page)
+    crm_catalog_refresh(connection=run.connection, client=client)  # from the same describe
     run.cursor_after = {"systemModstamp": soql_datetime(before)}
 
 

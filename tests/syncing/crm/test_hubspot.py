@@ -314,3 +314,13 @@ def test_write_back_property_names_follow_the_connection(workspace, connection, 
     assert item["id"] == deal_id
     assert item["properties"]["room_link"].endswith(f"/admin/rooms/room/{room.pk}/change/")
     assert "flowsync_room_url" not in item["properties"]
+
+
+def test_a_full_refresh_reads_the_pipelines_again(connection, hubspot):
+    stream_run(connection=connection, stream="deals", full_refresh=True)
+
+    connection.refresh_from_db()
+    assert [stage["label"] for stage in connection.crm_catalog["stages"]][:2] == [
+        "Appointment Scheduled",
+        "Qualified To Buy",
+    ]

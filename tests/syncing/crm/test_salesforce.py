@@ -585,3 +585,13 @@ def test_write_back_stream_sends_collections_of_at_most_200(workspace, sf_connec
     assert (run.status, run.updated) == ("succeeded", 450)
     assert [len(records) for records in sf_fake.patches] == [200, 200, 50]
     assert sf_fake.count("PATCH", "/services/data/v60.0/composite/sobjects") == 3
+
+
+def test_each_pull_keeps_the_stages_from_the_describe_it_already_reads(sf_connection, sf_fake):
+    sf_fake.stages.append("Perception Analysis")
+    sf_fake.add_opportunity(at=ago(hours=1))
+
+    pull(sf_connection)
+
+    assert sf_fake.count("GET", "/services/data/v60.0/sobjects/Opportunity/describe") == 1
+    assert [stage["id"] for stage in sf_connection.crm_catalog["stages"]] == sf_fake.stages
