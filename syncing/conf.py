@@ -40,6 +40,11 @@ DEFAULTS: dict[str, object] = {
         # Attio: 100 reads and 25 writes per second.
         "attio": (20.0, 25),
     },
+    # Per-item detail reads (a room's analytics) a pull keeps in flight at once: with an
+    # upstream answering in 100-300 ms, one at a time caps a pull at a few rooms per second
+    # whatever the CPU; 4 overlaps the waits while staying well inside the budgets above.
+    # A connection's options may set "pool_size".
+    "SYNC_FETCH_POOL_SIZE": 4,
     # Longest a call waits for a token before giving up with a TransientError.
     "SYNC_BUDGET_MAX_WAIT": 60.0,
     # Outbox: attempts before a message is parked as failed, and the retry backoff

@@ -72,7 +72,11 @@ class Connection(WorkspaceOwned):
     def clean(self) -> None:
         if not isinstance(self.options, dict):
             raise ValidationError({"options": "Options must be a JSON object."})
-        for name, kind in (("requests_per_second", (int, float)), ("burst", (int,))):
+        for name, kind in (
+            ("requests_per_second", (int, float)),
+            ("burst", (int,)),
+            ("pool_size", (int,)),
+        ):
             value = self.options.get(name)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, kind) or value <= 0

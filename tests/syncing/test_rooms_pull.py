@@ -232,7 +232,7 @@ def test_a_page_that_keeps_failing_fails_the_run_and_the_next_run_resumes_after_
     def fail_the_next_list_page(room_id: str) -> None:
         if room_id == rooms[99]["id"]:  # the last room of page 1
             # The first try and the three retries of the tests' HTTP settings.
-            rooms_fake.inject("503", times=4, method="GET", path="/api/v2/rooms")
+            rooms_fake.inject("503", times=4, method="GET", path="/api/v2/rooms", exact=True)
 
     rooms_fake.on_analytics = fail_the_next_list_page
     failed = pull(rooms_connection)
@@ -399,3 +399,21 @@ def test_a_full_refresh_does_not_archive_a_room_a_shifting_list_hid(
     assert not Room.objects.filter(archived=True).exists()
     # Room 0 was read twice (its new analytics on page 1, its new record at the end).
     assert counts(run) == (0, 2, 104, 0)
+
+
+@pytest.mark.parametrize(("pool_size", "overlapped"), [(None, 4), (2, 2), (1, 1)])
+def test_analytics_are_read_through_a_bounded_pool(
+    rooms_connection, rooms_fake, workspace, members, pool_size, overlapped
+):
+    rooms_fake.populate(8)
+    rooms_fake.delay = 0.1  # each answer takes a while, as real upstreams' do
+    if pool_size:
+        rooms_connection.options["pool_size"] = pool_size
+        rooms_connection.save()
+
+    run = pull(rooms_connection)
+
+    assert counts(run) == (8, 0, 0, 0)
+    # Four at once by default (SYNC_FETCH_POOL_SIZE), never more than the pool.
+    assert rooms_fake.max_in_flight == overlapped
+    assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]

@@ -1,5 +1,6 @@
 """The rooms stream: rooms page by page (``updatedAt`` ascending), each room's analytics, written
-into the rooms app's tables with set-based upserts.
+into the rooms app's tables with set-based upserts. A page's analytics are fetched through a
+bounded pool of threads while the page before is written (``_AnalyticsFetcher``).
 
 Per page: one query finds the page's rooms by upstream id; a room whose digest (of the raw
 record and analytics) equals the stored ``Room.upstream_hash`` is counted unchanged and not
@@ -26,11 +27,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from queue import SimpleQueue
 
+from django.db import connections
 from django.utils.dateparse import parse_datetime
 
 from config.formats import iso_utc
+from syncing import conf
 from syncing.errors import (
     AuthError,
     NotFoundError,
@@ -67,13 +74,83 @@ def rooms_pull(run: RunRecorder) -> None:
         run.record_failure(error)
     since = None if run.run.full_refresh else _cursor_time(run.run.cursor_before)
     reading = _Reading(since=since - LOOKBACK if since else None)
-    for page in client.room_pages():
-        reading.hold(_pull_rooms(run, client, workspace, reading.take(run, page)))
-        run.resume_from = reading.cursor_after(started=run.run.started_at, before=since)
-        run.checkpoint()
-    if run.run.full_refresh:
-        _archive_vanished(run, client, workspace, reading.listed)
+    with _AnalyticsFetcher(run) as fetcher:
+        # Page k's analytics are fetched while page k-1 is written; page k+1 is listed only
+        # once they are in, so the listing sees upstream as the analytics left it.
+        fetched: _Fetched | None = None
+        try:
+            for page in client.room_pages():
+                fetching = fetcher.start(reading.take(run, page), newest=reading.newest)
+                if fetched is not None:
+                    writing, fetched = fetched, None
+                    _finish_page(run, workspace, reading, writing, since)
+                fetched = fetching.wait()
+        except UpstreamError:
+            if fetched is not None:  # listing the next page failed: keep the page fetched
+                _finish_page(run, workspace, reading, fetched, since)
+            raise
+        if fetched is not None:
+            _finish_page(run, workspace, reading, fetched, since)
+        if run.run.full_refresh:
+            _archive_vanished(run, client, fetcher, workspace, reading.listed)
     run.cursor_after = reading.cursor_after(started=run.run.started_at, before=since)
+
+
+def _finish_page(run: RunRecorder, workspace, reading, fetched: _Fetched, since) -> None:
+    """Write a fetched page; the run may resume after it if a later page fails."""
+    reading.hold(_store_rooms(run, workspace, fetched))
+    run.resume_from = reading.cursor_after(
+        started=run.run.started_at, before=since, newest=fetched.newest
+    )
+    run.checkpoint()
+
+
+@dataclass
+class _Fetched:
+    """A page's records (validated, raw) with what their analytics GETs answered (the JSON or
+    the UpstreamError), and the newest updatedAt read up to this page."""
+
+    records: list[tuple[dict, dict]]
+    futures: list[Future]
+    newest: datetime | None
+
+    def wait(self) -> _Fetched:
+        futures_wait(self.futures)
+        return self
+
+
+class _AnalyticsFetcher:
+    """The per-room analytics GETs through a bounded pool: ``pool_size`` threads (a connection
+    option, else SYNC_FETCH_POOL_SIZE), each with its own client (a requests Session is not
+    shared between threads), all under the account's one request budget. The threads only
+    speak HTTP; every database write stays on the run's thread."""
+
+    def __init__(self, run: RunRecorder):
+        size = int(run.connection.options.get("pool_size") or conf.get("SYNC_FETCH_POOL_SIZE"))
+        self._clients: SimpleQueue = SimpleQueue()
+        for _ in range(size):
+            self._clients.put(run.client())
+        self._pool = ThreadPoolExecutor(size, thread_name_prefix="rooms-analytics")
+
+    def __enter__(self) -> _AnalyticsFetcher:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def start(self, records: list[tuple[dict, dict]], *, newest=None) -> _Fetched:
+        futures = [self._pool.submit(self._fetch, record["id"]) for record, _ in records]
+        return _Fetched(records=records, futures=futures, newest=newest)
+
+    def _fetch(self, room_id: str):
+        client = self._clients.get()
+        try:
+            return client.get_json(f"{API}/rooms/{room_id}/analytics")
+        except UpstreamError as error:
+            connections.close_all()  # a 401's callback may have used this thread's connection
+            return error
+        finally:
+            self._clients.put(client)
 
 
 class _Reading:
@@ -113,10 +190,14 @@ class _Reading:
             wanted[record["id"]] = (record, raw)
         return list(wanted.values())
 
-    def cursor_after(self, *, started: datetime, before: datetime | None) -> dict | None:
-        """The newest updatedAt read (never behind the cursor before, never past the run's
-        start), or where a room moved from or a held room is if that is earlier."""
-        newest = max((moment for moment in (self.newest, before) if moment), default=None)
+    def cursor_after(
+        self, *, started: datetime, before: datetime | None, newest: datetime | None = None
+    ) -> dict | None:
+        """The newest updatedAt read (or ``newest``, that of the pages written so far; never
+        behind the cursor before, never past the run's start), or where a room moved from or
+        a held room is if that is earlier."""
+        newest = newest if newest is not None else self.newest
+        newest = max((moment for moment in (newest, before) if moment), default=None)
         if newest is None:
             return None
         earliest = min(newest, started, self.moved_from or newest, self.held or newest)
@@ -129,23 +210,20 @@ def _cursor_time(cursor) -> datetime | None:
     return None
 
 
-def _pull_rooms(
-    run: RunRecorder, client: RoomsPlatformClient, workspace, records: list[tuple[dict, dict]]
-) -> datetime | None:
-    """Fetch each record's analytics; validate and write the rooms whose digest changed.
-    A room whose analytics cannot be read is a recorded failure, not the end of the run;
-    returns the oldest updatedAt of such rooms (the cursor must not pass them)."""
+def _store_rooms(run: RunRecorder, workspace, page: _Fetched) -> datetime | None:
+    """Validate and write the page's rooms whose digest changed. A room whose analytics could
+    not be read is a recorded failure, not the end of the run; returns the oldest updatedAt
+    of such rooms (the cursor must not pass them)."""
     fetched, held = [], None
-    for record, raw in records:
-        try:
-            analytics = client.get_json(f"{API}/rooms/{record['id']}/analytics")
-        except NotFoundError:
+    for (record, raw), future in zip(page.records, page.futures, strict=True):
+        analytics = future.result()
+        if isinstance(analytics, NotFoundError):
             continue  # deleted upstream since it was listed; a full refresh archives it
-        except (AuthError, RateLimitedError):
-            raise  # every other call would fail (or be refused) the same way
-        except UpstreamError as error:
-            error.upstream_id = record["id"]
-            run.record_failure(error)
+        if isinstance(analytics, AuthError | RateLimitedError):
+            raise analytics  # every other call would fail (or be refused) the same way
+        if isinstance(analytics, UpstreamError):
+            analytics.upstream_id = record["id"]
+            run.record_failure(analytics)
             held = min(record["updatedAt"], held or record["updatedAt"])
             continue
         fetched.append((record, analytics, _digest(raw, analytics)))
@@ -173,7 +251,11 @@ def _digest(raw_record: dict, raw_analytics) -> str:
 
 
 def _archive_vanished(
-    run: RunRecorder, client: RoomsPlatformClient, workspace, listed: set[str]
+    run: RunRecorder,
+    client: RoomsPlatformClient,
+    fetcher: _AnalyticsFetcher,
+    workspace,
+    listed: set[str],
 ) -> None:
     """Archive the workspace's upstream rooms the listing did not show, each confirmed gone by
     a 404 on ``GET /rooms/{id}``; one still there was missed by a shifting list: pull it."""
@@ -184,6 +266,6 @@ def _archive_vanished(
         except NotFoundError:
             gone.append(upstream_id)
     if alive:  # one that fails to read is recorded; the next full refresh asks again
-        _pull_rooms(run, client, workspace, _Reading(since=None).take(run, alive))
+        _store_rooms(run, workspace, fetcher.start(_Reading(since=None).take(run, alive)))
     rooms_archive(workspace=workspace, upstream_ids=gone)
     run.checkpoint()

@@ -42,9 +42,15 @@ class Fault:
     method: str | None = None
     path: str | None = None
     times: int = 1
+    # Only that path, not the paths it begins (a list, not its items' details).
+    exact: bool = False
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method in (None, method)) and (self.path is None or path.startswith(self.path))
+        if self.method not in (None, method):
+            return False
+        if self.path is None:
+            return True
+        return path == self.path if self.exact else path.startswith(self.path)
 
 
 class FakeUpstream:
@@ -83,9 +89,17 @@ class FakeUpstream:
         self.server.shutdown()
         self.server.server_close()
 
-    def inject(self, kind: str, *, times: int = 1, method: str | None = None, path=None) -> None:
+    def inject(
+        self,
+        kind: str,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path=None,
+        exact: bool = False,
+    ) -> None:
         with self._lock:
-            self.faults.append(Fault(kind=kind, method=method, path=path, times=times))
+            self.faults.append(Fault(kind=kind, method=method, path=path, times=times, exact=exact))
 
     def count(self, method: str, path_prefix: str = "") -> int:
         return sum(1 for m, p in self.requests if m == method and p.startswith(path_prefix))
