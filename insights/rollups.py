@@ -73,6 +73,17 @@ def _is_bucket_start(moment: datetime, grain: str) -> bool:
     return grain == "hour" or (moment.hour == 0 and (grain == "day" or moment.day == 1))
 
 
+def _bucket_end(moment: datetime, grain: str) -> datetime | None:
+    """The end of the UTC bucket of ``grain`` starting at ``moment``; None if there is no such
+    bucket start, or if the bucket ends past the calendar (December 9999)."""
+    if not _is_bucket_start(moment, grain):
+        return None
+    try:
+        return next_unit_start(moment, grain)
+    except (OverflowError, ValueError):
+        return None
+
+
 def split_utc(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
     """``[start, end)`` (UTC) as consecutive pieces ``(grain, piece start, piece end)``: the
     largest whole UTC buckets that fit, ``raw`` where a bound cuts an hour; neighbouring
@@ -81,8 +92,8 @@ def split_utc(start: datetime, end: datetime) -> list[tuple[str, datetime, datet
     current = start
     while current < end:
         for grain in GRAINS:
-            if _is_bucket_start(current, grain) and next_unit_start(current, grain) <= end:
-                grain_end = next_unit_start(current, grain)
+            grain_end = _bucket_end(current, grain)
+            if grain_end and grain_end <= end:
                 break
         else:
             hour = current.replace(minute=0, second=0, microsecond=0)

@@ -163,3 +163,18 @@ def test_a_range_is_split_into_the_largest_whole_utc_buckets(start, end, expecte
     pieces = split_utc(utc(start), utc(end))
 
     assert pieces == [(grain, utc(s), utc(e)) for grain, s, e in expected]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "9999-12-01", "end": "9999-12-02", "unit": "day"},
+        {"start": "9999-11-01", "end": "9999-12-30", "unit": "day"},
+        {"start": "0001-01-01", "end": "0001-02-01", "unit": "month", "offset": -600},
+    ],
+)
+def test_units_at_the_edges_of_the_calendar_are_answered(cast, params):
+    response = cast.owner.client().get("/api/insights", params)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["stats"][0]["received_messages"] == 0
