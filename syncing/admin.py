@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -11,9 +12,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from syncing.connection_form import connection_form_for, schedule_field_names, setup_of
+from syncing.crm.webhooks import webhook_verifier
 from syncing.models import CRM_PROVIDERS, Connection, OutboxMessage, SyncRun
 from syncing.oauth import PROVIDERS as OAUTH_PROVIDERS
 from syncing.oauth import OAuthError, oauth_connection_of, oauth_finish, oauth_start
+from syncing.oauth import redirect_uri as oauth_redirect_uri
 from syncing.outbox import outbox_message_retry
 from syncing.providers.salesforce.client import SalesforceClient
 from syncing.schedules import (
@@ -48,6 +51,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
     readonly_fields = [
         "credentials_stored",
         "write_back_fields",
+        "crm_urls",
         "instance_url",
         "api_usage",
         "status",
@@ -97,7 +101,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         if provider == Connection.Provider.SALESFORCE and obj is not None:
             credentials.append("instance_url")
         if provider in CRM_PROVIDERS and obj is not None:
-            credentials.append("write_back_fields")
+            credentials += ["write_back_fields", "crm_urls"]
         fieldsets = [
             (None, {"fields": main}),
             ("Credentials", {"fields": credentials}),
@@ -161,6 +165,20 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             "connects as edit access to them (Field-Level Security), then Test connection "
             "again.",
             steps,
+        )
+
+    @admin.display(description="URLs to register in the CRM")
+    def crm_urls(self, obj: Connection) -> str:
+        """What the CRM's app or webhook settings ask for, so the set-up needs no guessing."""
+        rows = []
+        if obj.provider in OAUTH_PROVIDERS:
+            rows.append(("OAuth redirect (callback) URL", oauth_redirect_uri()))
+        if webhook_verifier(obj.provider) is not None:
+            path = reverse("crm-webhook", args=[obj.provider, obj.pk])
+            rows.append(("Webhook target URL", settings.PUBLIC_BASE_URL + path))
+        return (
+            format_html_join("", "<div>{}: <code>{}</code></div>", rows)
+            or "none (this CRM sends no webhooks; the schedules pull it)"
         )
 
     @admin.display(description="Instance URL (learned from the token)")

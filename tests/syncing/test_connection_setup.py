@@ -440,3 +440,19 @@ def test_connect_with_salesforce_learns_the_instance_from_the_login_host(owner_c
     assert connection.credentials["refresh_token"] in fake.refresh_tokens
     assert connection.credentials["instance_url"] == fake.url
     assert connection.credentials["refresh_token"] not in page
+
+
+def test_the_page_gives_the_urls_to_register_in_the_crm(owner_client, staff, settings):
+    hubspot = connection_create(
+        workspace=staff.workspace,
+        provider="hubspot",
+        name="HubSpot",
+        base_url="http://127.0.0.1:9",
+        credentials={"client_id": "id"},
+    )
+
+    page = change_page(owner_client, hubspot)
+
+    base = settings.PUBLIC_BASE_URL
+    assert f"<code>{base}/admin/syncing/connection/oauth/callback/</code>" in page
+    assert f"<code>{base}/webhooks/crm/hubspot/{hubspot.pk}</code>" in page
