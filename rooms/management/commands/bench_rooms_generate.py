@@ -121,19 +121,19 @@ class _Generator:
 
     def _copy(self, model, columns: tuple[str, ...], rows) -> None:
         """COPY ``rows`` (tuples in ``columns`` order, plus the workspace) into the table; the
-        optional text columns not listed (upstream ids and the like) get "", as Django would
-        write them (they have no database default)."""
+        columns not listed that have no database default (upstream ids, flags added later) get
+        their model default, as Django would write them."""
         fields = [model._meta.get_field(name) for name in ("workspace", *columns)]
-        blank = [
+        defaulted = [
             field
             for field in model._meta.concrete_fields
             if field not in fields
-            and isinstance(field, models.CharField | models.TextField)
-            and field.blank
             and not field.null
+            and not field.has_db_default()
+            and not isinstance(field, models.AutoField | models.BigAutoField)
         ]
-        names = ", ".join(connection.ops.quote_name(field.column) for field in fields + blank)
-        blanks = ("",) * len(blank)
+        names = ", ".join(connection.ops.quote_name(field.column) for field in fields + defaulted)
+        blanks = tuple(field.get_default() for field in defaulted)
         count = 0
         with connection.cursor() as cursor:
             copy_sql = (
