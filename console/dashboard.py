@@ -5,12 +5,12 @@ API that serves it."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, timedelta
 
 from django.contrib import messages
 from django.utils import timezone
 
+from console.charts import line_chart
 from console.periods import DEFAULT_DAYS, PRESET_DAYS, PeriodQuerySerializer, period_from
 from events.dashboard import webinars_dashboard
 from insights.chat_analytics import insights_metrics, insights_top_flows
@@ -33,17 +33,6 @@ def dashboard_workspaces(user) -> list[Workspace]:
 
 def _chosen(workspaces: list[Workspace], slug: str | None) -> Workspace | None:
     return next((w for w in workspaces if w.slug == slug), workspaces[0] if workspaces else None)
-
-
-def line_chart(labels: list[str], series: dict[str, list[int]]) -> str:
-    """The data attribute of unfold's Chart.js line chart."""
-    colors = ["var(--color-primary-600)", "var(--color-base-400)", "var(--color-primary-300)"]
-    datasets = [
-        # int(): some figures come as Decimal from SUMs over rollups.
-        {"label": name, "data": [int(v) for v in values], "borderColor": colors[index % 3]}
-        for index, (name, values) in enumerate(series.items())
-    ]
-    return json.dumps({"labels": labels, "datasets": datasets})
 
 
 def _period(request) -> tuple[Period, int | None]:

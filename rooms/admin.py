@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 from unfold.forms import PaginationInlineFormSet
 
+from console.charts import line_chart
 from rooms import selectors, services
+from rooms.analytics import progress_percentage, with_progress_counts
+from rooms.dashboard import room_timeline, room_viewers
 from rooms.models import (
     Action,
     Company,
@@ -24,7 +29,7 @@ from rooms.models import (
     Step,
 )
 from rooms.totals import contacts_delete, refresh_room_totals
-from syncing.crm.links import room_deals
+from syncing.crm.links import DEAL_SUMMARY_KEYS, room_deals, with_deal_summaries
 from workspaces.admin_scoping import WorkspaceScopedAdmin, WorkspaceScopedAdminMixin
 
 
@@ -70,23 +75,15 @@ class SectionInline(_ContentInline, StackedInline):
 
 @admin.register(Room)
 class RoomAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
+    # What fits a 1,366 px screen; CRM ids stay searchable, workspace and label filterable.
     list_display = [
         "title",
-        "workspace",
         "company",
-        "status",
-        "label",
         "owner",
-        "is_template",
-        "archived",
-        "hs_deal_id",
-        "sf_opportunity_id",
-        "attio_deal_id",
+        "status",
         "total_views",
-        "total_unique_views",
-        "total_engagements",
         "last_engaged_at",
-        "created_at",
+        "deal_stage",
     ]
     list_select_related = ["workspace", "company", "status", "label", "owner"]
     search_fields = [
@@ -106,7 +103,16 @@ class RoomAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
         "is_template",
         "archived",
     ]
-    readonly_fields = ["slug", "created_at", "updated_at", "engagement_summary", "crm_deals"]
+    readonly_fields = [
+        "slug",
+        "created_at",
+        "updated_at",
+        "engagement_summary",
+        "crm_deals",
+        "engagement_timeline",
+        "action_plan_progress",
+        "viewers",
+    ]
     fieldsets = [
         (None, {"fields": ["workspace", "title", "description", "is_template", "archived"]}),
         (
@@ -129,13 +135,65 @@ class RoomAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
                 ]
             },
         ),
-        ("Engagement", {"fields": ["engagement_summary", "slug", "created_at", "updated_at"]}),
+        (
+            "Engagement",
+            {
+                "fields": [
+                    "engagement_timeline",
+                    "action_plan_progress",
+                    "viewers",
+                    "engagement_summary",
+                    "slug",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
     ]
     inlines = [SectionInline]
     actions = ["duplicate_rooms", "create_from_templates"]
 
     def get_queryset(self, request):
-        return selectors.with_engagement_totals(super().get_queryset(request))
+        rooms = selectors.with_engagement_totals(super().get_queryset(request))
+        return with_progress_counts(with_deal_summaries(rooms))
+
+    @admin.display(description="deal stage")
+    def deal_stage(self, room: Room) -> str:
+        """The stage of the first linked deal pulled (HubSpot, Salesforce, then Attio)."""
+        for link in DEAL_SUMMARY_KEYS.values():
+            if getattr(room, f"{link}_id") and getattr(room, f"{link}_stage", None):
+                return getattr(room, f"{link}_stage")
+        return "—"
+
+    @admin.display(description="Engagement, last 30 days")
+    def engagement_timeline(self, room: Room) -> str:
+        if room._state.adding:
+            return "—"
+        days = room_timeline(room=room, today=timezone.now().date())
+        data = line_chart(
+            [day["date"] for day in days],
+            {
+                "Views": [day["views"] for day in days],
+                "Engagements": [day["engagements"] for day in days],
+            },
+        )
+        return render_to_string("console/room_timeline.html", {"data": data})
+
+    @admin.display(description="Action plan")
+    def action_plan_progress(self, room: Room) -> str:
+        if room._state.adding:
+            return "—"
+        percent = progress_percentage(room.done_actions, room.counted_actions)
+        return render_to_string(
+            "console/progress_bar.html",
+            {"percent": percent, "done": room.done_actions, "counted": room.counted_actions},
+        )
+
+    @admin.display(description="Who viewed what")
+    def viewers(self, room: Room) -> str:
+        if room._state.adding:
+            return "—"
+        return render_to_string("console/room_viewers.html", {"viewers": room_viewers(room=room)})
 
     @admin.display(ordering="total_views", description="views")
     def total_views(self, room: Room) -> int:

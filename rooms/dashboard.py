@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, F, FloatField, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast, TruncDate
+from django.db.models import Avg, Count, Exists, F, FloatField, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
-from rooms.models import Action, Engagement, Room, RoomTotals, Visit
+from rooms.models import Action, Engagement, Room, RoomTotals, Viewership, Visit
 from syncing.crm.links import ROOM_DEAL_FIELDS
 from syncing.models import CrmDeal
 from workspaces.models import Workspace
@@ -103,28 +103,22 @@ def _compared(current: dict, previous: dict) -> dict[str, Any]:
     }
 
 
-def _timeline(workspace: Workspace, period: Period) -> list[dict[str, Any]]:
-    """Views and engagements per UTC day of the period, every day listed."""
-    day = {"day": TruncDate("at", tzinfo=UTC)}
-    views = dict(
-        _in(Visit.objects.for_workspace(workspace), "at", period)
-        .annotate(**day)
-        .order_by()
-        .values_list("day")
-        .annotate(count=Count("pk"))
-    )
-    engagements = dict(
-        _in(Engagement.objects.for_workspace(workspace), "created_at", period)
-        .annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .order_by()
-        .values_list("day")
-        .annotate(count=Count("pk"))
-    )
+def _daily_activity(visits: QuerySet, engagements: QuerySet, period: Period) -> list[dict]:
+    """Views (visits) and engagements per UTC day of the period, every day listed."""
+    per_day = {}
+    for name, rows, field in (("views", visits, "at"), ("engagements", engagements, "created_at")):
+        per_day[name] = dict(
+            _in(rows, field, period)
+            .annotate(day=TruncDate(field, tzinfo=UTC))
+            .order_by()
+            .values_list("day")
+            .annotate(count=Count("pk"))
+        )
     return [
         {
             "date": day.isoformat(),
-            "views": views.get(day, 0),
-            "engagements": engagements.get(day, 0),
+            "views": per_day["views"].get(day, 0),
+            "engagements": per_day["engagements"].get(day, 0),
         }
         for day in period.day_list()
     ]
@@ -216,8 +210,71 @@ def rooms_dashboard(*, workspace: Workspace, period: Period, today: date) -> dic
         },
         **_compared(_activity(workspace, period), _activity(workspace, period.previous)),
         "action_plan_progress": _action_plan_progress(workspace),
-        "timeline": _timeline(workspace, period),
+        "timeline": _daily_activity(
+            Visit.objects.for_workspace(workspace),
+            Engagement.objects.for_workspace(workspace),
+            period,
+        ),
         "top_rooms": _top_rooms(workspace, period),
         "gone_quiet": _gone_quiet(workspace, today=today),
         "quiet_after_days": QUIET_AFTER_DAYS,
     }
+
+
+ROOM_TIMELINE_DAYS = 30
+
+
+def room_timeline(*, room: Room, today: date) -> list[dict[str, Any]]:
+    """The room's views and engagements per UTC day over the last 30 days (two queries)."""
+    return _daily_activity(
+        Visit.objects.filter(room=room),
+        Engagement.objects.filter(room=room),
+        period_last_days(ROOM_TIMELINE_DAYS, today=today),
+    )
+
+
+def room_viewers(*, room: Room) -> list[dict[str, Any]]:
+    """Who viewed what: per viewer (member or contact), the sections, pages and action items
+    they viewed, their time spent and when they last visited; the latest visitor first. Two
+    queries (viewership grouped by viewer, last visit per viewer)."""
+    viewer = (
+        "user_id",
+        "user__email",
+        "user__full_name",
+        "contact_id",
+        "contact__email",
+        "contact__name",
+    )
+    seen = (
+        Viewership.objects.filter(room=room)
+        .order_by()
+        .values(*viewer)
+        .annotate(
+            pages=Count("step", distinct=True),
+            actions=Count("action", distinct=True),
+            sections=Count(Coalesce("step__section", "action__section"), distinct=True),
+            seconds=Sum("duration_in_seconds"),
+        )
+    )
+    last_visits = {
+        (row["user_id"], row["contact_id"]): row["last"]
+        for row in Visit.objects.filter(room=room)
+        .order_by()
+        .values("user_id", "contact_id")
+        .annotate(last=Max("at"))
+    }
+    rows = [
+        {
+            "name": row["user__full_name"] or row["contact__name"] or "",
+            "email": row["user__email"] or row["contact__email"],
+            "internal": row["user_id"] is not None,
+            "sections": row["sections"],
+            "pages": row["pages"],
+            "actions": row["actions"],
+            "seconds": row["seconds"] or 0,
+            "last_seen": last_visits.get((row["user_id"], row["contact_id"])),
+        }
+        for row in seen
+    ]
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(rows, key=lambda row: (row["last_seen"] or oldest, row["email"]), reverse=True)
