@@ -27,6 +27,9 @@ DATA_DIR = Path(env_str("FLOWSYNC_DATA_DIR", str(BASE_DIR / "data")))
 # (SECRET_KEY is then required) instead of running with generated development secrets.
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY", debug=DEBUG, data_dir=DATA_DIR, generate=random_secret_key)
+# Former signing keys, comma-separated: sessions, signed values and API keys made under them keep
+# working while SECRET_KEY is rotated (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 # Credentials at rest (syncing.Connection). Comma-separated: the first encrypts, all decrypt,
 # which is how a key is rotated (MultiFernet).
 FIELD_ENCRYPTION_KEY = env_secret(
@@ -81,6 +84,8 @@ MIDDLEWARE = [
     # First: a too-big body or a NUL in the URL is answered before anything reads them.
     "config.middleware.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the web process (gunicorn in production), before sessions.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ApiTrailingSlashMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,8 +152,26 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files and the production server ------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here and whitenoise serves from here (deploy/ runs it before gunicorn).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Without DEBUG: compressed files with content hashes in their names, cached forever by
+    # browsers (needs collectstatic); in DEBUG, files straight from the apps.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+if DEBUG:  # nothing collected on a developer machine; whitenoise warns about a missing folder
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (docs/deployment.md): trust it,
+# so Django knows a request was https (secure cookies, redirects, CSRF origin checks).
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

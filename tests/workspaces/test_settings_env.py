@@ -34,3 +34,21 @@ def test_secret_is_generated_once_in_debug(monkeypatch, tmp_path):
     first = env_secret("SECRET_KEY", debug=True, data_dir=tmp_path, generate=lambda: next(values))
     again = env_secret("SECRET_KEY", debug=True, data_dir=tmp_path, generate=lambda: next(values))
     assert first == again == "first"
+
+
+@pytest.mark.django_db
+def test_api_keys_survive_a_secret_key_rotation_with_the_old_key_as_fallback(settings):
+    """The rotation docs/operations.md describes: new SECRET_KEY, old one in
+    SECRET_KEY_FALLBACKS; keys issued before keep working, and only because of the fallback."""
+    from tests.factories import WorkspaceFactory
+    from workspaces.services import api_key_authenticate, api_key_create
+
+    workspace = WorkspaceFactory()
+    key = api_key_create(workspace=workspace).plaintext
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = f"rotated-{old}"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert api_key_authenticate(key) is None
+
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert api_key_authenticate(key).workspace == workspace
