@@ -3,6 +3,8 @@ checkout, so what it reports comes before it installs or starts anything."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import socket
 import subprocess
@@ -72,3 +74,44 @@ def test_a_malformed_dotenv_line_is_named(checkout):
     result = run(checkout, "manage", "check")
 
     assert "flowsync: .env line 2 is not KEY=VALUE" in result.stderr
+
+
+def stub(path: Path, body: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/bash\n{body}\n")
+    path.chmod(0o755)
+
+
+def test_the_supervisor_names_the_process_that_died_and_stops_the_others(checkout):
+    """start with stand-ins for uv, Python and Celery: the worker exits with status 3."""
+    stub(checkout / ".tools" / "bin" / "uv", "exit 0")
+    stub(
+        checkout / ".venv" / "bin" / "python",
+        'case "$2" in bootstrap_demo) echo "Login: admin@example.com" ;;'
+        ' runserver|demo_sandbox) echo $$ >> "$0.pids"; exec sleep 60 ;; esac',
+    )
+    stub(
+        checkout / ".venv" / "bin" / "celery",
+        'case "$4" in worker) sleep 1; exit 3 ;; beat) echo $$ >> "$0.pids"; exec sleep 60 ;; esac',
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    result = run(checkout, "start", PORT=str(port))
+
+    assert result.returncode == 3
+    assert "Login: admin@example.com" in result.stdout
+    assert re.search(
+        r"flowsync: the celery worker \(pid \d+\) exited with status 3; stopping the others",
+        result.stderr,
+    )
+    started = [
+        int(pid)
+        for name in ("python", "celery")
+        for pid in (checkout / ".venv" / "bin" / f"{name}.pids").read_text().split()
+    ]
+    assert len(started) == 3  # web server, sandbox, beat
+    for pid in started:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
