@@ -71,7 +71,9 @@ def activity_ingest(*, room: Room, events: list[ActivityEvent]) -> IngestResult:
     new_events = _new_events(room, events)
     _check_targets(room, new_events)
     try:
-        with transaction.atomic():
+        # No savepoint (two round trips): on an IntegrityError the whole enclosing
+        # transaction, the request's, is rolled back with the Conflict.
+        with transaction.atomic(savepoint=False):
             viewers = _viewers(room, new_events)
             _store(room, new_events, viewers)
             refresh_room_totals([room.pk])

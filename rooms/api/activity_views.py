@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from config.openapi import ERROR_RESPONSES, INPUT_ERRORS, NOT_FOUND, error
 from rooms.activity import activity_ingest
+from rooms.activity_input import activity_batch_parse
 from rooms.analytics import analytics_rooms, room_analytics
 from rooms.api.activity_serializers import (
     ActivityBatchSerializer,
@@ -79,7 +80,5 @@ class RoomActivityView(APIView):
     def post(self, request, room_id):
         rooms = Room.objects.for_workspace(request.workspace).select_related("workspace")
         room = _get(rooms, room_id, "room")
-        batch = ActivityBatchSerializer(data=request.data)
-        batch.is_valid(raise_exception=True)
-        result = activity_ingest(room=room, events=batch.to_events())
+        result = activity_ingest(room=room, events=activity_batch_parse(request.data))
         return Response(ActivityResultSerializer(result).data)

@@ -509,3 +509,21 @@ def test_a_concurrent_insert_of_the_same_id_answers_409_and_stores_nothing(cast)
         "accepted": 1,
         "duplicates": 1,
     }
+
+
+def test_a_time_without_offset_is_utc_and_one_out_of_range_is_named(cast, live_room):
+    response = post(cast.owner, live_room, [{**visit("v1"), "at": "2026-05-05T14:30:44.260"}])
+    assert response.status_code == 200
+    assert Visit.objects.get().at == AT_DATETIME
+
+    late = {**visit("v2"), "at": "9999-12-31T23:59:59-23:00"}
+    response = post(cast.owner, live_room, [late])
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["events.0.at"]
+
+
+@pytest.mark.parametrize("body", [[], "events", [{"events": []}]])
+def test_a_body_that_is_not_an_object_is_400(cast, live_room, body):
+    response = cast.owner.client().post(url(live_room), body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
