@@ -1,16 +1,23 @@
-"""Rooms pull against the fake rooms platform on loopback.
+"""Rooms pull against the fake rooms platform on loopback, beside a plain fetch-and-store
+baseline (bench/baseline.py: the same calls with requests, raw JSON COPYed).
 
 Fills the fake with N rooms whose analytics have sections, pages, action items, assignees,
-viewership and engagements (``FakeRoomsPlatform.populate``), then runs the rooms stream in this
-process the way a worker would: a full sync into an empty workspace, then the same again
-(every room unchanged). Prints rooms per second, SQL queries and upstream calls per room, and,
-in a third pass into a fresh workspace with tracemalloc on (slower, so not timed), the peak
-memory traced during a full sync.
+viewership and engagements (``FakeRoomsPlatform.populate``), then, each as ``--pairs``
+alternating pairs with medians of wall and CPU seconds and their ratios:
+
+1. a full sync into an empty workspace (the rooms stream in this process, as a worker runs it)
+   beside the baseline;
+2. the same again into the synced workspace (every room unchanged) beside the baseline;
+3. with ``--latency`` seconds added to every fake answer, a full sync with the pool of
+   analytics calls at 4 beside the same at 1;
+
+then SQL queries and upstream calls per room, and, in a pass with tracemalloc on (slower, so
+not timed), the peak memory traced during a full sync.
 
     createdb -h 127.0.0.1 -U postgres fs_rooms_bench
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_rooms_bench \\
         CELERY_BROKER_URL=redis://127.0.0.1:6379/1 \\
-        .venv/bin/python bench/sync_rooms.py [--rooms 10000]
+        .venv/bin/python bench/sync_rooms.py [--rooms 1000] [--pairs 5] [--latency 0.05]
 
 It migrates the database it is given and deletes its own workspaces afterwards. The fake runs
 in this process (a thread), so its JSON encoding shares the CPU and the traced memory.
@@ -21,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -39,6 +45,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.baseline import alternate, print_pair, rooms_baseline  # noqa: E402
 from rooms.models import Engagement, Room, Section, Viewership  # noqa: E402
 from syncing.models import Connection, SyncRun  # noqa: E402
 from syncing.services import connection_create  # noqa: E402
@@ -47,92 +54,108 @@ from tests.syncing.fakes.rooms_platform import INTERNAL, FakeRoomsPlatform  # no
 from workspaces.models import Membership, User, Workspace  # noqa: E402
 
 
-def workspace_with_connection(fake: FakeRoomsPlatform, name: str) -> Connection:
+def workspace_with_connection(
+    fake: FakeRoomsPlatform, name: str, *, pool_size: int | None = None
+) -> Connection:
     workspace = Workspace.objects.create(name=name, slug=f"{name}-{os.getpid()}")
     for email, full_name, _ in INTERNAL[:2]:
         user, _ = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
         Membership.objects.create(user=user, workspace=workspace)
+    options: dict = {"requests_per_second": 100000, "burst": 100000}
+    if pool_size:
+        options["pool_size"] = pool_size
     return connection_create(
         workspace=workspace,
         provider=Connection.Provider.ROOMS_PLATFORM,
         name="Fake Flowla",
         base_url=fake.url,
         api_key=fake.api_key,
-        options={"requests_per_second": 100000, "burst": 100000},
+        options=options,
     )
 
 
-def timed_run(conn: Connection) -> tuple[SyncRun, float, float, int]:
-    """The run, its wall-clock and CPU seconds (this process: the pull and the fake), and its
-    SQL queries. On a shared machine the CPU time is the steadier figure."""
+def full_sync(conn: Connection) -> SyncRun:
+    run = stream_run(connection=conn, stream="rooms", full_refresh=True)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    return run
+
+
+def counted_sync(conn: Connection) -> tuple[SyncRun, int]:
+    """A full sync and its SQL queries."""
     queries = []
-    started, cpu = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
-        run = stream_run(connection=conn, stream="rooms", full_refresh=True)
-    return run, time.perf_counter() - started, time.process_time() - cpu, len(queries)
+        run = full_sync(conn)
+    return run, len(queries)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rooms", type=int, default=10000)
+    parser.add_argument("--rooms", type=int, default=1000)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
     settings.DEBUG = False  # no query log growing in memory
     fake = FakeRoomsPlatform().start()
     fake.populate(args.rooms)
-    connections = []
+    connections: list[Connection] = []
+
+    def fresh(name: str, **options) -> Connection:
+        connections.append(workspace_with_connection(fake, f"{name}-{len(connections)}", **options))
+        return connections[-1]
+
     try:
-        conn = workspace_with_connection(fake, "rooms-bench")
-        connections.append(conn)
-        rows = []
-        for label in ("full sync", "again, unchanged"):
-            run, seconds, cpu, queries = timed_run(conn)
-            assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-            rows.append((label, run, seconds, cpu, queries))
+        n, pairs = args.rooms, args.pairs
+        empty = [fresh("rooms-bench") for _ in range(pairs)]
+        measured = alternate(
+            {
+                "flowsync": lambda i: full_sync(empty[i]),
+                "baseline": lambda i: rooms_baseline(fake.url, fake.api_key),
+            },
+            pairs,
+        )
+        print_pair(f"rooms full sync, {n} rooms", measured, pairs)
+        synced = empty[0]
+        measured = alternate(
+            {
+                "flowsync": lambda i: full_sync(synced),
+                "baseline": lambda i: rooms_baseline(fake.url, fake.api_key),
+            },
+            pairs,
+        )
+        unchanged = measured["flowsync"]["result"]
+        assert unchanged.unchanged == n, (unchanged.created, unchanged.updated)
+        print_pair(f"rooms sync again, all {n} unchanged", measured, pairs)
 
-        memory_conn = workspace_with_connection(fake, "rooms-bench-memory")
-        connections.append(memory_conn)
-        tracemalloc.start()
-        stream_run(connection=memory_conn, stream="rooms", full_refresh=True)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        fake.delay = args.latency
+        pooled = [fresh("rooms-bench-pool4", pool_size=4) for _ in range(pairs)]
+        single = [fresh("rooms-bench-pool1", pool_size=1) for _ in range(pairs)]
+        measured = alternate(
+            {"pool 4": lambda i: full_sync(pooled[i]), "pool 1": lambda i: full_sync(single[i])},
+            pairs,
+        )
+        fake.delay = 0.0
+        print_pair(
+            f"rooms full sync, {n} rooms, {args.latency * 1000:.0f} ms per answer", measured, pairs
+        )
 
-        n = args.rooms
-        workspace = conn.workspace
+        run, queries = counted_sync(fresh("rooms-bench-count"))
+        workspace = run.connection.workspace
         print(
             f"{n} upstream rooms: {Section.objects.filter(workspace=workspace).count()} sections, "
             f"{Viewership.objects.filter(workspace=workspace).count()} viewership rows, "
             f"{Engagement.objects.filter(workspace=workspace).count()} engagements; "
-            f"{Room.objects.filter(workspace=workspace).count()} rooms stored"
+            f"{Room.objects.filter(workspace=workspace).count()} rooms stored; "
+            f"{queries / n:.2f} SQL queries and {run.upstream_calls / n:.3f} upstream calls "
+            "per room"
         )
-        header = (
-            "run",
-            "seconds",
-            "rooms/s",
-            "CPU s",
-            "rooms/CPU s",
-            "SQL/room",
-            "calls/room",
-            "created",
-            "updated",
-            "unchanged",
-        )
-        print(" | ".join(f"{h:>12}" for h in header))
-        for label, run, seconds, cpu, queries in rows:
-            cells = (
-                label,
-                f"{seconds:.1f}",
-                f"{n / seconds:.0f}",
-                f"{cpu:.1f}",
-                f"{n / cpu:.0f}",
-                f"{queries / n:.3f}",
-                f"{run.upstream_calls / n:.3f}",
-                run.created,
-                run.updated,
-                run.unchanged,
-            )
-            print(" | ".join(f"{cell:>12}" for cell in cells))
+
+        memory_conn = fresh("rooms-bench-memory")
+        tracemalloc.start()
+        full_sync(memory_conn)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
         print(f"peak traced memory of a full sync (tracemalloc): {peak / 2**20:.1f} MiB")
     finally:
         for conn in connections:

@@ -13,7 +13,7 @@ from tests.conftest import FAKE_UPSTREAM_NETWORKS, ROOT, database_url_for_test_d
 
 # script, tiny arguments, a line its report must print
 BENCHES = [
-    ("sync_rooms.py", ["--rooms", "3"], "3 rooms stored"),
+    ("sync_rooms.py", ["--rooms", "3", "--pairs", "1", "--latency", "0.01"], "3 rooms stored"),
     ("sync_registrants.py", ["--sessions", "1", "--registrants", "5"], "(must equal 5)"),
     ("sync_outbox.py", ["--messages", "5"], "rooms upstream: 5 (must equal 5)"),
     ("crm_attio.py", ["--deals", "5"], "deals: nothing changed"),

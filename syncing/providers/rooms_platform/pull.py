@@ -26,13 +26,13 @@ room must not be pushed back upstream.
 from __future__ import annotations
 
 import hashlib
-import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from queue import SimpleQueue
 
+import msgspec
 from django.db import connections
 from django.utils.dateparse import parse_datetime
 
@@ -246,8 +246,8 @@ def _store_rooms(run: RunRecorder, workspace, page: _Fetched) -> datetime | None
 def _digest(raw_record: dict, raw_analytics) -> str:
     """Of the upstream's own JSON, so any change upstream (even in a field not stored) makes
     the room be written again."""
-    payload = json.dumps([MAPPING_VERSION, raw_record, raw_analytics], sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    payload = msgspec.json.encode([MAPPING_VERSION, raw_record, raw_analytics], order="sorted")
+    return hashlib.sha256(payload).hexdigest()
 
 
 def _archive_vanished(
