@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "events",
     "syncing",
     "console",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the web process (gunicorn in production), before sessions.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ApiTrailingSlashMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -145,6 +149,51 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses a login while its username and address are locked out (5
+# failures, then an hour), before the password is checked. It is also a ModelBackend.
+AUTHENTICATION_BACKENDS = [
+    "workspaces.authentication.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The admin login form's field (axes would read USERNAME_FIELD, "email", and find nothing).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_CLIENT_IP_CALLABLE = "workspaces.throttling.client_address"
+# The one-time "copy this API key" message lives in the session (server side), never in a
+# cookie (the default storage puts messages in a signed, readable cookie).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- HTTPS and browser protections ------------------------------------------------------------
+# On by default when DEBUG is off; SECURE_COOKIES=false only for a deployment without TLS.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+# Sent on HTTPS responses only; a year, the usual preload minimum. Subdomains are not included:
+# flowsync does not own its parent domain's other hosts.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+X_FRAME_OPTIONS = "DENY"
+# Behind trusted proxies (TRUSTED_PROXY_COUNT), the proxy tells whether the client used HTTPS.
+if env_int("TRUSTED_PROXY_COUNT", 0) > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only this origin's scripts, styles, images and connections; no framing, plugins or foreign
+# form targets. Inline scripts and styles stay allowed: the admin theme and Swagger UI use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Time and language ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -195,6 +244,9 @@ REST_FRAMEWORK = {
 # Requests per caller (API key, logged-in user, or client address when anonymous).
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")
 PUBLIC_THROTTLE_RATE = env_str("PUBLIC_THROTTLE_RATE", "60/min")
+# Failed API authentications (unknown, revoked or malformed keys) per client address; past
+# it the answer is 429 instead of 401.
+API_AUTH_FAILURE_RATE = env_str("API_AUTH_FAILURE_RATE", "30/min")
 # Redis keys of the throttle counters (workspaces.throttling).
 THROTTLE_KEY_PREFIX = "throttle"
 # Longest a process trusts its cached API key without the database; revocations through the

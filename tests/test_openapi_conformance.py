@@ -16,6 +16,13 @@ schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=Non
 schema.app = get_wsgi_application()
 
 
+@pytest.fixture(autouse=True)
+def _invalid_credentials_are_not_throttled(settings):
+    """The checks send invalid credentials on purpose, many per operation, and expect 401;
+    the failed-authentication throttle has its own tests (tests/workspaces/test_security.py)."""
+    settings.API_AUTH_FAILURE_RATE = "100000/min"
+
+
 @pytest.fixture
 def owner_headers(cast):
     return {"x-flowla-api-key": cast.owner.key}

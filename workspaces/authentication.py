@@ -3,11 +3,13 @@ logged-in session. The resolved workspace is put on ``request.workspace``."""
 
 from __future__ import annotations
 
+from axes.backends import AxesBackend
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from workspaces.services import api_key_authenticate
+from workspaces.throttling import AuthFailureThrottle
 
 # Header names as the upstream specs spell them (rooms; webinars).
 KEY_HEADERS = ("x-flowla-api-key", "api-secret")
@@ -32,6 +34,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         api_key = api_key_authenticate(raw_key)
         if api_key is None:
+            failures = AuthFailureThrottle()
+            if not failures.allow_request(request, None):
+                raise exceptions.Throttled(failures.wait())
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         request._request.workspace = api_key.workspace
         return (ApiKeyUser(api_key), api_key)
@@ -96,3 +101,14 @@ class SessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class LoginLockoutBackend(AxesBackend):
+    """django-axes' lockout for logins that come with a request (the admin's). A login without
+    one (a management command, the test client's ``login``) has no address to count by, so it
+    is left to the next backend instead of failing."""
+
+    def authenticate(self, request=None, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)

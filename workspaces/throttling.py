@@ -19,7 +19,7 @@ import time
 from functools import lru_cache
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from syncing import conf as sync_conf
 from syncing.coordination import redis_client
@@ -108,3 +108,18 @@ class PublicRateThrottle(WorkspaceRateThrottle):
 
     def get_cache_key(self, request, view) -> str:
         return f"throttle:{self.scope}:ip:{self.get_ident(request)}"
+
+
+class AuthFailureThrottle(PublicRateThrottle):
+    """Failed API authentications per client address (counted only when one fails)."""
+
+    scope = "authfail"
+
+    def get_rate(self) -> str:
+        return settings.API_AUTH_FAILURE_RATE
+
+
+def client_address(request) -> str:
+    """The client's address as the throttles see it (trusted proxies only); django-axes
+    uses it too (AXES_CLIENT_IP_CALLABLE)."""
+    return BaseThrottle().get_ident(request)

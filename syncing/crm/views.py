@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -10,6 +12,8 @@ from syncing.crm.types import WebhookRejected
 from syncing.crm.webhooks import webhook_receive, webhook_verifier
 from syncing.models import Connection
 
+logger = logging.getLogger(__name__)
+
 
 @csrf_exempt
 def crm_webhook(request: HttpRequest, provider: str, connection_id: int) -> JsonResponse:
@@ -17,11 +21,21 @@ def crm_webhook(request: HttpRequest, provider: str, connection_id: int) -> Json
         return json_error_response(405, "method_not_allowed", "Webhooks are POSTed.")
     verify = webhook_verifier(provider)
     connection = Connection.objects.filter(pk=connection_id, provider=provider).first()
+    # An unknown webhook answers like a bad signature, so the answers do not tell which
+    # connection ids exist; the reason is logged for the operator.
     if verify is None or connection is None:
-        return json_error_response(404, "not_found", "No such webhook.")
+        logger.info("webhook %s/%s: no such connection", provider, connection_id)
+        return _not_signed()
     try:
         notice = verify(connection, request)
     except WebhookRejected as error:
-        return json_error_response(401, "authentication_failed", str(error))
+        logger.info("webhook %s/%s refused: %s", provider, connection_id, error)
+        return _not_signed()
     receipt = webhook_receive(connection=connection, notice=notice)
     return JsonResponse({"received": receipt.received, "duplicates": receipt.duplicates})
+
+
+def _not_signed() -> JsonResponse:
+    return json_error_response(
+        401, "authentication_failed", "The delivery is not signed for this webhook."
+    )

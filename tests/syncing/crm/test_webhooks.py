@@ -85,7 +85,7 @@ def test_a_delivery_with_some_events_seen_before_syncs_its_deals_once_more(
 
 
 @pytest.mark.parametrize("path", ["other connection", "other provider", "not a crm", "nobody"])
-def test_a_webhook_for_no_such_connection_is_404(
+def test_a_webhook_for_no_such_connection_answers_like_a_bad_signature(
     client, connection, hubspot, workspace, tasks_run_inline, path
 ):
     rooms = connection_create(
@@ -103,9 +103,15 @@ def test_a_webhook_for_no_such_connection_is_404(
     }[path]
 
     response = post(client, target, events(hubspot.add_deal()["id"]))
+    forged = client.post(
+        url(connection, "hubspot"),
+        b"[]",
+        content_type="application/json",
+        headers={"X-HubSpot-Signature-v3": "forged", "X-HubSpot-Request-Timestamp": "1"},
+    )
 
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == forged.status_code == 401
+    assert response.json() == forged.json()
     assert not WebhookDelivery.objects.exists()
     assert not SyncRun.objects.exists()
 
