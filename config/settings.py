@@ -178,8 +178,9 @@ X_FRAME_OPTIONS = "DENY"
 # Behind trusted proxies (TRUSTED_PROXY_COUNT), the proxy tells whether the client used HTTPS.
 if env_int("TRUSTED_PROXY_COUNT", 0) > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Only this origin's scripts, styles, images and connections; no framing, plugins or foreign
-# form targets. Inline scripts and styles stay allowed: the admin theme and Swagger UI use them.
+# Only this origin's scripts, styles, images and connections; no framing or plugins. Inline
+# scripts and styles stay allowed: the admin theme and Swagger UI use them. No form-action:
+# "Connect with HubSpot" posts a form that redirects to the provider's authorization page.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -190,7 +191,6 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
     }
 }
