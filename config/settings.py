@@ -175,9 +175,6 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 # flowsync does not own its parent domain's other hosts.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 X_FRAME_OPTIONS = "DENY"
-# Behind trusted proxies (TRUSTED_PROXY_COUNT), the proxy tells whether the client used HTTPS.
-if env_int("TRUSTED_PROXY_COUNT", 0) > 0:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Only this origin's scripts, styles, images and connections; no framing or plugins. Inline
 # scripts and styles stay allowed: the admin theme and Swagger UI use them. No form-action:
 # "Connect with HubSpot" posts a form that redirects to the provider's authorization page.
