@@ -12,11 +12,18 @@ from workspaces.models import Membership, User, Workspace
 EDITOR_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 
-def _workspace_ids(user, roles=None) -> set[int]:
-    memberships = Membership.objects.filter(user=user)
-    if roles:
-        memberships = memberships.filter(role__in=roles)
-    return set(memberships.values_list("workspace_id", flat=True))
+def _workspace_ids(request, roles=None) -> set[int]:
+    """The ids of the workspaces where the user is a member (with one of ``roles``). Kept on
+    the request: a console page asks every model admin, so one query per role set, not one
+    per model and permission."""
+    cache = request.__dict__.setdefault("_workspace_ids_by_roles", {})
+    key = tuple(sorted(roles or ()))
+    if key not in cache:
+        memberships = Membership.objects.filter(user=request.user)
+        if roles:
+            memberships = memberships.filter(role__in=roles)
+        cache[key] = set(memberships.values_list("workspace_id", flat=True))
+    return cache[key]
 
 
 class WorkspaceScopedAdminMixin:
@@ -29,7 +36,7 @@ class WorkspaceScopedAdminMixin:
         if request.user.is_superuser:
             return queryset
         return queryset.filter(
-            **{f"{self.workspace_path}__in": _workspace_ids(request.user, roles)}
+            **{f"{self.workspace_path}__in": _workspace_ids(request, roles)}
         ).distinct()
 
     def get_queryset(self, request):
@@ -48,7 +55,7 @@ class WorkspaceScopedAdminMixin:
             return False
         if request.user.is_superuser:
             return True
-        allowed = _workspace_ids(request.user, roles)
+        allowed = _workspace_ids(request, roles)
         if obj is None:
             return bool(allowed)
         return self._object_workspace_id(obj) in allowed
@@ -72,13 +79,13 @@ class WorkspaceScopedAdminMixin:
         if request.user.is_superuser:
             return None
         if related is Workspace:
-            return Workspace.objects.filter(pk__in=_workspace_ids(request.user, EDITOR_ROLES))
+            return Workspace.objects.filter(pk__in=_workspace_ids(request, EDITOR_ROLES))
         if related is User:
             return User.objects.filter(
-                memberships__workspace__in=_workspace_ids(request.user)
+                memberships__workspace__in=_workspace_ids(request)
             ).distinct()
         if any(f.name == "workspace" for f in related._meta.get_fields()):
-            return related._default_manager.filter(workspace__in=_workspace_ids(request.user))
+            return related._default_manager.filter(workspace__in=_workspace_ids(request))
         return None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
