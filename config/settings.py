@@ -133,7 +133,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DATABASE_CONN_MAX_AGE", 60))
+    # Connections are kept between requests only by processes that serve one request at a
+    # time: gunicorn's sync workers (deploy/gunicorn.conf.py sets 60). The development server
+    # runs a thread per client and each thread would keep its own connection until PostgreSQL
+    # ran out (#15 finding 2), so by default a connection is closed when its request ends;
+    # Celery's prefork children then open one per task, one at a time.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DATABASE_CONN_MAX_AGE", 0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -7,6 +7,9 @@ import os
 
 # Where to listen: behind a reverse proxy on the same machine, keep 127.0.0.1.
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# A sync worker serves one request at a time, so it keeps its one database connection between
+# requests (config/settings.py closes connections after each request by default).
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
 # Synchronous workers, one request each: requests run in a database transaction and are short.
 # 2 x cores + 1 is gunicorn's rule of thumb.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
