@@ -4,10 +4,15 @@ import tempfile
 import zipfile
 
 from django.contrib import admin
-from django.http import FileResponse
+from django.contrib.admin.utils import unquote
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.urls import path
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
+from console.charts import line_chart
 from events import csv_reports, services
+from events.dashboard import session_figures
 from events.models import (
     ChatMessage,
     Event,
@@ -89,13 +94,95 @@ def _write_zip(archive: zipfile.ZipFile, name: str, chunks) -> None:
 @admin.register(Session)
 class SessionAdmin(EventsScopedMixin, ModelAdmin):
     workspace_path = "event__workspace"
-    list_display = ["__str__", "token", "starts_at", "published", "on_demand_replays"]
+    change_form_template = "admin/events/session/change_form.html"
+    list_display = [
+        "__str__",
+        "starts_in_zone",
+        "registrants_count",
+        "attendees_count",
+        "published",
+        "on_demand_replays",
+    ]
     list_select_related = ["event"]
     list_filter = ["published"]
     search_fields = ["token", "event__title"]
     readonly_fields = ["token", "starts_at", "opens_at", "ends_at"]
     inlines = [SessionOperatorInline]
     actions = ["download_csv_report"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                registrants_count=Count("registrants"),
+                attendees_count=Count("registrants", filter=Q(registrants__attended=True)),
+            )
+        )
+
+    @admin.display(description="starts", ordering="starts_at")
+    def starts_in_zone(self, session: Session) -> str:
+        """The wall clock the organizer chose, with its zone (and UTC when it differs)."""
+        local = f"{session.date:%Y-%m-%d} {session.time:%H:%M} {session.timezone}"
+        if session.timezone == "UTC":
+            return local
+        return f"{local} ({session.starts_at:%H:%M} UTC)"
+
+    @admin.display(description="registrants", ordering="registrants_count")
+    def registrants_count(self, session: Session) -> int:
+        return session.registrants_count
+
+    @admin.display(description="attended", ordering="attendees_count")
+    def attendees_count(self, session: Session) -> int:
+        return session.attendees_count
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        session = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {})}
+        if session is not None:
+            figures = session_figures(session)
+            extra_context["session_figures"] = figures
+            extra_context["session_chart"] = line_chart(
+                [day["date"] for day in figures["timeline"]],
+                {"Registrations": [day["registrations"] for day in figures["timeline"]]},
+            )
+            extra_context["session_surveys"] = list(session.surveys.order_by("id"))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        report = path(
+            "<path:object_id>/report/<str:report>.csv",
+            self.admin_site.admin_view(self.csv_report_view),
+            name="events_session_report",
+        )
+        return [report, *super().get_urls()]
+
+    def csv_report_view(self, request, object_id, report: str):
+        """One CSV report of the session: registrants, attendee-chat, operator-chat or
+        survey-<id>, streamed."""
+        session = self.get_object(request, unquote(object_id))
+        if session is None or not self.has_view_permission(request, session):
+            raise Http404
+        lines = self._report_lines(session, report)
+        if lines is None:
+            raise Http404
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        filename = f"{session.token}-{report}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @staticmethod
+    def _report_lines(session: Session, report: str):
+        if report == "registrants":
+            return csv_reports.registrants_csv(session)
+        kind = report.removesuffix("-chat")
+        if report.endswith("-chat") and kind in ChatMessage.Kind.values:
+            return csv_reports.chat_csv(session, ChatMessage.Kind(kind))
+        survey_id = report.removeprefix("survey-")
+        if report.startswith("survey-") and survey_id.isdigit():
+            survey = session.surveys.filter(pk=int(survey_id)).first()
+            return csv_reports.survey_csv(survey) if survey else None
+        return None
 
     @admin.action(description="Download CSV report")
     def download_csv_report(self, request, queryset):

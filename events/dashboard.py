@@ -19,6 +19,7 @@ from workspaces.models import Workspace
 FUNNEL_SESSIONS = 10
 UPCOMING_SESSIONS = 10
 # A replay view: minutes watched by a registrant who did not attend live.
+REPLAY = Q(attended=False, minutes_watched__gt=0)
 WATCHED_REPLAY = Q(registrants__attended=False, registrants__minutes_watched__gt=0)
 
 
@@ -102,4 +103,35 @@ def webinars_dashboard(*, workspace: Workspace, period: Period, now: datetime) -
         "registrations_timeline": _registrations_timeline(workspace, period),
         "funnel": _funnel(workspace, period),
         "upcoming": _upcoming(workspace, now),
+    }
+
+
+def session_figures(session: Session) -> dict[str, Any]:
+    """A session's registrations per UTC day (from the first registration to the later of the
+    last one and the session's start) and its registered / attended / watched-replay counts.
+    Two queries."""
+    registrants = Registrant.objects.filter(session=session)
+    # Aggregate names differ from the fields the filters read.
+    counts = registrants.aggregate(
+        n_registered=Count("pk"),
+        n_attended=Count("pk", filter=Q(attended=True)),
+        n_replay=Count("pk", filter=REPLAY),
+    )
+    per_day = dict(
+        registrants.annotate(day=TruncDate("registered_at", tzinfo=UTC))
+        .order_by()
+        .values_list("day")
+        .annotate(count=Count("pk"))
+    )
+    days = []
+    if per_day:
+        first = min(per_day)
+        last = max(max(per_day), session.starts_at.astimezone(UTC).date())
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    timeline = [{"date": day.isoformat(), "registrations": per_day.get(day, 0)} for day in days]
+    return {
+        "registered": counts["n_registered"],
+        "attended": counts["n_attended"],
+        "watched_replay": counts["n_replay"],
+        "timeline": timeline,
     }
