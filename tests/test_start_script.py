@@ -31,8 +31,13 @@ def taken_port():
 
 
 def run(checkout: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    # Only the system's directories: no python3.12 and no uv on this PATH.
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(checkout)}
+    # A PATH with only the tools the script needs: no python3.12 and no uv, on any machine.
+    tools = checkout / "system-bin"
+    tools.mkdir(exist_ok=True)
+    for tool in ("bash", "dirname", "seq", "sleep"):
+        if not (tools / tool).exists():
+            (tools / tool).symlink_to(shutil.which(tool))
+    base = {"PATH": str(tools), "HOME": str(checkout)}
     return subprocess.run(
         [str(checkout / "bin" / "flowsync"), *args],
         env=base | env,
