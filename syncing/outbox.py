@@ -17,6 +17,7 @@ from typing import Protocol
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from syncing import conf
 from syncing.errors import AuthError, PermanentError, RateLimitedError, RecordError, TransientError
@@ -105,9 +106,18 @@ def outbox_enqueue(
 
 
 def _deliver_after_commit(message_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue(message_id))
+
+
+def _enqueue(message_id: int) -> None:
+    """Hand the message to a worker. With the broker unreachable the message waits, stored,
+    for the sweeper: the change that wrote it has committed and must not answer an error."""
     from syncing.tasks import deliver_outbox_message
 
-    transaction.on_commit(lambda: deliver_outbox_message.delay(message_id))
+    try:
+        deliver_outbox_message.delay(message_id)
+    except OperationalError:
+        logger.warning("outbox message %s left for the sweeper: broker unreachable", message_id)
 
 
 def _claim(message_id: int) -> tuple[OutboxMessage, bool] | None:

@@ -19,6 +19,7 @@ from datetime import timedelta
 from importlib import import_module
 
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from syncing.coordination import LockHeld
 from syncing.models import Connection, SyncRun
@@ -103,6 +104,7 @@ def stream_queue(
 ) -> SyncRun:
     """Record a queued run and have a worker run it once the caller's transaction commits.
     The run's page and the API show it from now on; the worker records into the same row."""
+    from syncing.runs import run_skip
     from syncing.tasks import run_stream
 
     stream_get(connection.provider, stream)
@@ -114,7 +116,12 @@ def stream_queue(
         full_refresh=full_refresh,
         status=SyncRun.Status.QUEUED,
     )
-    transaction.on_commit(
-        lambda: run_stream.delay(connection.pk, stream, trigger, full_refresh, run_id=run.pk)
-    )
+
+    def enqueue() -> None:
+        try:
+            run_stream.delay(connection.pk, stream, trigger, full_refresh, run_id=run.pk)
+        except OperationalError:  # the change committed; the caller sees the run skipped
+            run_skip(run_id=run.pk, reason="The task queue could not be reached.")
+
+    transaction.on_commit(enqueue)
     return run

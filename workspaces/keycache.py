@@ -6,6 +6,8 @@ deleting a workspace increments it once the change commits, and a process that s
 generation drops everything it cached. So a revocation is refused by every process on its
 next request. Changes made around the services (a shell, a cascade) are picked up after
 ``API_KEY_CACHE_SECONDS`` at most. Without Redis (the one-machine default) nothing is cached.
+While Redis does not answer, nothing is served from the cache either (every key is read from
+the database), so an outage can neither fail requests nor hide a revocation.
 
 Callers get copies, so a request that changes its ``request.workspace`` changes nothing here.
 """
@@ -13,14 +15,18 @@ Callers get copies, so a request that changes its ``request.workspace`` changes 
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 import time
 
 from django.conf import settings
 from django.db import transaction
+from redis.exceptions import RedisError
 
 from syncing import conf as sync_conf
 from syncing.coordination import redis_client
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "apikeys:generation"
 DEFAULT_MAX_AGE = 60.0
@@ -36,7 +42,8 @@ def enabled() -> bool:
 
 def get(prefix: str):
     """A copy of the cached key with this prefix (workspace included), or None."""
-    _follow_generation()
+    if not _follow_generation():
+        return None
     entry = _entries.get(prefix)
     if entry is None:
         return None
@@ -70,7 +77,14 @@ def forget(prefix: str) -> None:
 
 def generation_bump() -> None:
     if enabled():
-        transaction.on_commit(lambda: redis_client().incr(GENERATION_KEY))
+        transaction.on_commit(_generation_incr)
+
+
+def _generation_incr() -> None:
+    try:
+        redis_client().incr(GENERATION_KEY)
+    except RedisError:  # other processes drop the key within API_KEY_CACHE_SECONDS
+        logger.warning("API key cache: Redis unreachable, the key change is not broadcast")
 
 
 def clear() -> None:
@@ -80,13 +94,20 @@ def clear() -> None:
         _generation = None
 
 
-def _follow_generation() -> None:
+def _follow_generation() -> bool:
+    """Drop the cache when the generation moved; False when Redis cannot tell."""
     global _generation
-    current = redis_client().get(GENERATION_KEY)
+    try:
+        current = redis_client().get(GENERATION_KEY)
+    except RedisError:
+        logger.warning("API key cache: Redis unreachable, keys read from the database")
+        clear()
+        return False
     if current != _generation:
         with _lock:
             _entries.clear()
             _generation = current
+    return True
 
 
 def _max_age() -> float:

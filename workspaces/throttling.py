@@ -5,7 +5,8 @@ weighted by how much of it still overlaps the last ``duration`` seconds), checke
 counted by one Lua script, so concurrent requests cannot all read "under the limit" before
 any of them writes, and a burst across a window boundary cannot admit twice the rate.
 Refused requests are not counted. Without Redis (the one-machine default), DRF's cache-based
-throttle is used.
+throttle is used. While a configured Redis does not answer, requests are admitted uncounted
+(and logged): the API stays up through a Redis restart.
 
 The client address of anonymous callers is REMOTE_ADDR, or the address the trusted proxies
 put in X-Forwarded-For (REST_FRAMEWORK["NUM_PROXIES"], from TRUSTED_PROXY_COUNT); a client
@@ -14,15 +15,19 @@ cannot choose its own address by sending the header.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from functools import lru_cache
 
 from django.conf import settings
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from syncing import conf as sync_conf
 from syncing.coordination import redis_client
+
+logger = logging.getLogger(__name__)
 
 # KEYS[1] current window, KEYS[2] previous window; ARGV limit, weight of the previous window,
 # expiry in seconds. Returns {admitted (1/0), current count, previous count}.
@@ -84,12 +89,17 @@ class WorkspaceRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         if not sync_conf.redis_url():
             return super().allow_request(request, view)
-        self._wait = sliding_window_hit(
-            self.get_cache_key(request, view),
-            limit=self.num_requests,
-            duration=self.duration,
-            now=time.time(),
-        )
+        try:
+            self._wait = sliding_window_hit(
+                self.get_cache_key(request, view),
+                limit=self.num_requests,
+                duration=self.duration,
+                now=time.time(),
+            )
+        except RedisError:
+            # A rate limit must not take the API down with Redis: admit, and say so.
+            logger.warning("throttle: Redis unreachable, request admitted uncounted")
+            self._wait = None
         return self._wait is None
 
     def wait(self) -> float | None:
