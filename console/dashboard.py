@@ -17,6 +17,7 @@ from insights.chat_analytics import insights_metrics, insights_top_flows
 from insights.periods import TimeRange, series_build
 from insights.workspace_analytics import workspace_analytics
 from rooms.dashboard import Period, rooms_dashboard
+from syncing.alerts import ALERTING_STATUSES
 from syncing.health import sync_health
 from workspaces.models import Workspace
 
@@ -87,6 +88,7 @@ def dashboard_context(request) -> dict:
     start, end = period.bounds
     time_range = TimeRange(start=start, end=end)
     rooms = rooms_dashboard(workspace=workspace, period=period, today=now.date())
+    sync = sync_health(workspace=workspace, now=now)
     webinars = webinars_dashboard(workspace=workspace, period=period, now=now)
     chat = insights_metrics(
         workspace=workspace, series=series_build(time_range=time_range, tz=UTC, unit="day")
@@ -100,7 +102,8 @@ def dashboard_context(request) -> dict:
             workspace=workspace, time_range=time_range, limit=TOP_FLOWS
         ),
         "workspace_analytics": workspace_analytics(workspace=workspace, today=now.date()),
-        "sync": sync_health(workspace=workspace, now=now),
+        "sync": sync,
+        "sync_alerts": [row for row in sync["connections"] if row["status"] in ALERTING_STATUSES],
         "charts": _charts(rooms, webinars, chat),
     }
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from syncing import conf
+from syncing.alerts import outbox_failed_alert
 from syncing.errors import AuthError, PermanentError, RateLimitedError, RecordError, TransientError
 from syncing.http import UpstreamClient
 from syncing.models import Connection, OutboxMessage
@@ -154,11 +155,13 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
 def _settle(message: OutboxMessage, **changes) -> None:
     """Record the outcome of our claim (only while the row is still ours)."""
     changes["updated_at"] = timezone.now()
-    OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
-        **changes
-    )
+    settled = OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxMessage.Status.SENDING
+    ).update(**changes)
     for field, value in changes.items():
         setattr(message, field, value)
+    if settled and changes.get("status") == OutboxMessage.Status.FAILED:
+        outbox_failed_alert(message=message)
 
 
 def _describe(error: Exception) -> str:

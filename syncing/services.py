@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncing import crypto
+from syncing.alerts import connection_status_alert
 from syncing.errors import (
     AuthError,
     MalformedResponseError,
@@ -81,9 +82,15 @@ def connection_set_status(*, connection: Connection, status: str, detail: str = 
     changes = {"status": status, "status_detail": detail[:2000], "updated_at": now}
     if connection.status != status:
         changes["status_changed_at"] = now
-    Connection.objects.filter(pk=connection.pk).update(**changes)
+    # Conditional on the status we read: of two writers making the same transition, one wins
+    # and alerts; the other (its status read is stale) still writes, without alerting.
+    won = Connection.objects.filter(pk=connection.pk, status=connection.status).update(**changes)
+    if not won:
+        Connection.objects.filter(pk=connection.pk).update(**changes)
     for field, value in changes.items():
         setattr(connection, field, value)
+    if won and "status_changed_at" in changes:
+        connection_status_alert(connection=connection)
 
 
 def connection_client(connection: Connection) -> UpstreamClient:
