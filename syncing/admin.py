@@ -121,6 +121,8 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         """Choose the provider first: the form's fields depend on it."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         if self._provider(request, None) not in Connection.Provider.values:
             context = {
                 **self.admin_site.each_context(request),

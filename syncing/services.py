@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -23,6 +24,9 @@ from syncing.models import CRM_PROVIDERS, Connection
 from syncing.providers import NoClientError, client_for
 from syncing.schedules import connection_schedules_delete, connection_schedules_ensure
 from workspaces.models import Workspace
+
+# The upstream's error code at the end of an HTTP layer message (syncing.http.status_message).
+_UPSTREAM_CODE = re.compile(r"HTTP \d{3} ([A-Za-z][A-Za-z0-9_.-]{0,63})$")
 
 
 def connection_create(
@@ -113,9 +117,10 @@ class ConnectionTestResult:
 
 
 def upstream_error_summary(connection: Connection, error: UpstreamError | RecordError) -> str:
-    """What went wrong, in our own words: the upstream's body never reaches the admin (it may
-    echo what we sent, or carry markup). Messages without an HTTP status are flowsync's own
-    (a missing credential, a malformed setting, a connection refused)."""
+    """What went wrong, in our own words, then the HTTP status and the upstream's error code
+    (``...: HTTP 400 invalid_grant``): never the upstream's body, which may echo what we sent
+    or carry markup. Messages without an HTTP status are flowsync's own (a missing
+    credential, a malformed setting, a connection refused)."""
     name = connection.get_provider_display()
     status = getattr(error, "status", None)
     if isinstance(error, RecordError):
@@ -123,16 +128,19 @@ def upstream_error_summary(connection: Connection, error: UpstreamError | Record
     if status is None:
         return error.message
     if isinstance(error, AuthError):
-        return f"{name} refused the credentials (HTTP {status}); enter them again."
-    if isinstance(error, RateLimitedError):
-        return f"{name} is limiting requests (HTTP {status}); try again later."
-    if isinstance(error, NotFoundError):
-        return f"HTTP 404: the base URL does not lead to the {name} API (or the API version)."
-    if isinstance(error, MalformedResponseError):
-        return f"HTTP {status}: the answer was not JSON; is the base URL the {name} API?"
-    if isinstance(error, TransientError):
-        return f"HTTP {status}: {name} is unavailable right now; try again later."
-    return f"HTTP {status}: {name} refused the request."
+        sentence = f"{name} refused the credentials; enter them again"
+    elif isinstance(error, RateLimitedError):
+        sentence = f"{name} is limiting requests; try again later"
+    elif isinstance(error, NotFoundError):
+        sentence = f"the base URL (or API version) does not lead to the {name} API"
+    elif isinstance(error, MalformedResponseError):
+        sentence = f"the answer was not JSON; is the base URL the {name} API"
+    elif isinstance(error, TransientError):
+        sentence = f"{name} is unavailable right now; try again later"
+    else:
+        sentence = f"{name} refused the request"
+    code = _UPSTREAM_CODE.search(error.message)
+    return f"{sentence}: HTTP {status} {code.group(1) if code else ''}".strip()
 
 
 def connection_test(*, connection: Connection) -> ConnectionTestResult:

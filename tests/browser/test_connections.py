@@ -48,7 +48,7 @@ def test_test_connection_says_what_works_and_what_does_not(page, live_server, ca
 
     rooms_fake.api_key = "revoked-upstream"
     page.click("#test-connection")
-    page.wait_for_selector("text=refused the credentials (HTTP 401); enter them again.")
+    page.wait_for_selector("text=refused the credentials; enter them again: HTTP 401")
     assert page.locator("#connection-status").inner_text() == "Needs re-authentication"
 
 

@@ -87,7 +87,10 @@ def test_test_connection_shows_the_result(client, staff, connection, rooms_fake)
 
     rooms_fake.api_key = "revoked"
     page = client.post(url, action, follow=True).content.decode()
-    assert "Acme Flowla: Rooms platform (Flowla API v2) refused the credentials (HTTP 401)" in page
+    assert (
+        "Acme Flowla: Rooms platform (Flowla API v2) refused the credentials; "
+        "enter them again: HTTP 401" in page
+    )
     assert SECRET not in page
     connection.refresh_from_db()
     assert connection.status == Connection.Status.NEEDS_REAUTH

@@ -57,6 +57,12 @@ def test_adding_starts_by_choosing_the_provider(owner_client):
         assert f'href="?provider={provider}"' in page
 
 
+def test_a_member_cannot_add_a_connection(client, staff):
+    client.force_login(staff.member.user)
+
+    assert client.get(ADD).status_code == 403
+
+
 @pytest.mark.parametrize(
     ("provider", "origin", "labels"),
     [
@@ -144,8 +150,9 @@ def test_a_new_connection_is_never_run_until_tested_and_saving_tests_it(
     )
 
     connection = Connection.objects.get(name="Flowla")
-    assert "Test of Flowla: Rooms platform (Flowla API v2) refused the credentials (HTTP 401)" in (
-        response.content.decode()
+    assert (
+        "Test of Flowla: Rooms platform (Flowla API v2) refused the credentials; "
+        "enter them again: HTTP 401" in response.content.decode()
     )
     assert connection.status == Connection.Status.NEEDS_REAUTH
 
@@ -169,7 +176,10 @@ def test_the_test_button_reports_success_and_failure_in_its_own_words(
 
     rooms_fake.inject("503", path="/api/v2/statuses", times=20)  # beyond the call's retries
     failed = owner_client.post(test_url, follow=True).content.decode()
-    assert "HTTP 503: Rooms platform (Flowla API v2) is unavailable right now" in failed
+    assert (
+        "Rooms platform (Flowla API v2) is unavailable right now; try again later: HTTP 503"
+        in failed
+    )
     assert "Failing" in failed
     # The fake's error body ({"message": "Upstream trouble"}) never reaches the page.
     assert "Upstream trouble" not in failed

@@ -227,7 +227,7 @@ def test_a_refused_refresh_token_needs_reauthentication(oauth_connection, hubspo
     result = connection_test(connection=oauth_connection)
 
     assert not result.ok
-    assert result.detail == "HubSpot refused the credentials (HTTP 400); enter them again."
+    assert result.detail.startswith("HubSpot refused the credentials; enter them again: HTTP 400")
     oauth_connection.refresh_from_db()
     assert oauth_connection.status == Connection.Status.NEEDS_REAUTH
     assert hubspot.count("POST", DEALS) == 0
