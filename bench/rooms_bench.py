@@ -13,7 +13,8 @@ after one warm-up pair) and prints the medians and their ratio:
 - ``POST /api/v2/rooms/{id}/activity``, batches of 100 events (20 visits, 40 views, 40
   engagements, new ids each time), against the raw INSERTs of the same rows in one
   transaction (visits, engagements, the viewership upsert; no validation, no viewer lookup,
-  no totals): events per second.
+  no totals): events per second;
+- ``GET /api/whoami`` against ``SELECT 1``: the fixed cost every request above includes.
 
 API requests go through Django's test client: the full middleware, authentication, queries and
 JSON rendering, no network. SQL runs on the same connection.
@@ -382,6 +383,13 @@ def cases(workspace: Workspace, key: str) -> list[tuple[str, object, object]]:
             sql(ANALYTICS_SQL, {"room": largest, "now": now}),
         ),
         ("POST /api/v2/rooms/{typical}/activity (100 events)", ingestion.api, ingestion.raw),
+        # What every request above pays before its own work (authentication, throttle,
+        # middleware, transaction), against the cheapest statement.
+        (
+            "GET /api/whoami (fixed cost per request)",
+            get(client, "/api/whoami", key),
+            sql("SELECT 1", {}),
+        ),
     ]
 
 
@@ -403,7 +411,7 @@ def run(*, workspace_slug: str, runs: int, out=sys.stdout) -> list[tuple[str, fl
         print(
             f"| {label:<58} | {api:>6.1f} | {database:>6.1f} | {api / database:>5.2f} |", file=out
         )
-    label, api, database = results[-1]
+    label, api, database = results[-2]
     events = sum(BATCH.values())
     print(
         f"\ningestion: {events / api * 1000:,.0f} events/s through the API, "

@@ -43,7 +43,7 @@ def test_the_rooms_bench_runs_every_case_over_generated_data():
     out = io.StringIO()
     results = bench.run(workspace_slug="smoke", runs=1, out=out)
 
-    assert len(results) == 10  # 6 list pages, detail, 2 analytics, ingestion
+    assert len(results) == 11  # 6 list pages, detail, 2 analytics, ingestion, whoami
     assert all(api > 0 and database > 0 for _, api, database in results)
     assert "events/s raw INSERT" in out.getvalue()
     # Two batches each way (the warm-up pair and one timed pair), 20 visits and 80 views and
