@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.events.factories import SessionFactory
 from workspaces import keycache
 from workspaces.models import ApiKey
+from workspaces.services import api_key_revoke
 from workspaces.throttling import sliding_window_hit
 
 pytestmark = pytest.mark.django_db
@@ -97,8 +98,6 @@ def test_a_known_key_costs_no_database_query(cast):
 
 
 def test_a_revoked_cached_key_is_refused_at_once(cast):
-    from workspaces.services import api_key_revoke
-
     client = cast.owner.client()
     assert client.get("/api/whoami").status_code == 200
 
@@ -129,4 +128,15 @@ def test_a_cached_key_is_read_again_after_its_maximum_age(cast, settings):
 
     settings.API_KEY_CACHE_SECONDS = 0
 
+    assert client.get("/api/whoami").status_code == 401
+
+
+def test_without_redis_the_api_still_answers(cast, settings):
+    """While Redis restarts: keys read from the database, throttles open, no 500."""
+    client = cast.owner.client()
+    assert client.get("/api/whoami").status_code == 200
+    settings.SYNC_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    assert client.get("/api/whoami").status_code == 200
+    api_key_revoke(api_key=ApiKey.objects.get(prefix=cast.owner.key[3:11]))
     assert client.get("/api/whoami").status_code == 401
