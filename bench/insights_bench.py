@@ -256,7 +256,14 @@ def local(moment: datetime, offset: int) -> str:
     return (moment + timedelta(minutes=offset)).replace(tzinfo=None).isoformat()
 
 
-def measure(*, runs: int, top_lists: bool = False) -> dict:
+def row_line(path, case, offset, api_ms, on_ms, off_ms) -> str:
+    return (
+        f"| `{path}` | {case} | {offset} | {api_ms:.1f} | {on_ms:.1f} | {off_ms:.1f}"
+        f" | {api_ms / on_ms:.2f} | {api_ms / off_ms:.2f} |"
+    )
+
+
+def measure(*, runs: int, top_lists: bool = False, on_row=None) -> dict:
     """Time every case; ``{"rows": [(endpoint, case, offset, ms, sql ms jit on, sql ms jit
     off)], "mismatches": [...], "end": datetime}``."""
     workspace = Workspace.objects.get(slug=SLUG)
@@ -281,6 +288,8 @@ def measure(*, runs: int, top_lists: bool = False) -> dict:
             [api_call, lambda: jit("on")(sql_call), lambda: jit("off")(sql_call)], runs
         )
         rows.append((path, case, offset, api_ms, on_ms, off_ms))
+        if on_row:
+            on_row(rows[-1])
         if any(api_body != body for body in sql_bodies):
             mismatches.append((path, case, offset))
 
@@ -327,22 +336,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--top-lists", action="store_true")
     args = parser.parse_args()
-    result = measure(runs=args.runs, top_lists=args.top_lists)
     (messages,) = query("SELECT count(*) FROM insights_chatmessage", {})[0]
-    print(
-        f"\nworkspace {SLUG}: {messages:,} messages; ranges end {result['end']:%Y-%m-%d %H:%M}"
-        f" UTC; median of {args.runs} alternating runs\n"
-    )
+    print(f"\nworkspace {SLUG}: {messages:,} messages; median of {args.runs} alternating runs\n")
     print(
         "| endpoint | range | offset | endpoint ms | SQL ms, JIT on | SQL ms, JIT off "
         "| ratio (JIT on) | ratio (JIT off) |"
     )
-    print("|---|---|---|---:|---:|---:|---:|---:|")
-    for path, case, offset, api_ms, on_ms, off_ms in result["rows"]:
-        print(
-            f"| `{path}` | {case} | {offset} | {api_ms:.1f} | {on_ms:.1f} | {off_ms:.1f}"
-            f" | {api_ms / on_ms:.2f} | {api_ms / off_ms:.2f} |"
-        )
+    print("|---|---|---|---:|---:|---:|---:|---:|", flush=True)
+    result = measure(
+        runs=args.runs,
+        top_lists=args.top_lists,
+        on_row=lambda row: print(row_line(*row), flush=True),
+    )
+    print(f"\nranges end {result['end']:%Y-%m-%d %H:%M} UTC")
     mismatches = result["mismatches"]
     print("\nsame figures from both: " + ("yes" if not mismatches else f"NO: {mismatches}"))
 
