@@ -152,6 +152,7 @@ class RoomAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
     ]
     inlines = [SectionInline]
     actions = ["duplicate_rooms", "create_from_templates"]
+    list_before_template = "console/rooms_empty.html"
 
     def get_queryset(self, request):
         rooms = selectors.with_engagement_totals(super().get_queryset(request))

@@ -45,6 +45,7 @@ def run_page_url(runs: list[SyncRun]) -> str:
 @admin.register(Connection)
 class ConnectionAdmin(WorkspaceScopedAdmin):
     change_form_template = "admin/syncing/connection/change_form.html"
+    list_before_template = "console/connections_empty.html"
     list_display = ["name", "workspace", "provider", "base_url", "enabled", "status", "activity"]
     list_filter = ["provider", "status", "enabled", "workspace"]
     search_fields = ["name", "base_url"]

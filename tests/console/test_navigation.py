@@ -28,3 +28,15 @@ def test_staff_without_a_workspace_is_offered_no_workspace_pages(db, client):
     html = _sidebar(client)
     assert "/admin/rooms/room/" not in html
     assert "/admin/syncing/connection/" not in html
+
+
+def test_empty_lists_say_what_to_do_next(cast):
+    cast.owner.user.is_staff = True
+    cast.owner.user.save()
+    client = cast.owner.session_client()
+    rooms = client.get("/admin/rooms/room/").content.decode()
+    connections = client.get("/admin/syncing/connection/").content.decode()
+    assert 'id="rooms-empty"' in rooms
+    assert "Create a room" in rooms
+    assert 'id="connections-empty"' in connections
+    assert "Add a connection" in connections
