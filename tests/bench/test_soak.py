@@ -16,6 +16,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
 
 
 @pytest.mark.worker
+@pytest.mark.timeout(900)  # about 40 s on a quiet machine; minutes when it is loaded
 @pytest.mark.django_db(transaction=True)
 def test_a_small_soak_loses_nothing_and_duplicates_nothing():
     spec = importlib.util.spec_from_file_location("soak_bench", BENCH)
@@ -30,7 +31,7 @@ def test_a_small_soak_loses_nothing_and_duplicates_nothing():
         tenants_count=1,
         web_workers=1,
         latency=0.01,
-        timeout=240,
+        timeout=600,
     )
 
     assert figures.problems == []
