@@ -31,7 +31,7 @@ COUNTS_SQL = (
     "WITH"
     + PIECES
     + """
-SELECT p.u, x.metric, sum(x.n) FROM pieces p CROSS JOIN LATERAL (
+SELECT p.u, x.metric, sum(x.n)::bigint FROM pieces p CROSS JOIN LATERAL (
     SELECT c.metric, c.n FROM insights_chatcount c
     WHERE p.grain <> 'raw' AND c.workspace_id = %(ws)s AND c.grain = p.grain
         AND c.bucket >= p.s AND c.bucket < p.e

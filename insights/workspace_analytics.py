@@ -126,6 +126,11 @@ def _event_figures_from_rows(
     }
 
 
+def _whole(total: Sum) -> Cast:
+    """A SUM of bigints as a bigint (PostgreSQL answers numeric, which arrives as Decimal)."""
+    return Cast(total, BigIntegerField())
+
+
 def _top_from_rollup(
     workspace: Workspace, event_type: str, target: str, targets: QuerySet, key_type
 ) -> list[dict[str, Any]]:
@@ -155,15 +160,19 @@ def _event_figures_from_rollups(
         )
         .values(date=F("day"))
         .annotate(
-            bookings=Sum("n", filter=Q(event_type=BOOKING), default=0),
-            room_joins=Sum("n", filter=Q(event_type=ROOM_JOIN), default=0),
+            bookings=_whole(Sum("n", filter=Q(event_type=BOOKING), default=0)),
+            room_joins=_whole(Sum("n", filter=Q(event_type=ROOM_JOIN), default=0)),
         )
         .order_by("date")
     )
-    breakdown = days.values("event_type").annotate(count=Sum("n")).order_by("-count", "event_type")
+    breakdown = (
+        days.values("event_type").annotate(count=_whole(Sum("n"))).order_by("-count", "event_type")
+    )
     bookings = days.filter(workspace_id=OuterRef("pk"), event_type=BOOKING).values("workspace_id")
     return {
-        "bookings": Coalesce(Subquery(bookings.annotate(value=Sum("n")).values("value")), 0),
+        "bookings": Coalesce(
+            Subquery(bookings.annotate(value=_whole(Sum("n"))).values("value")), 0
+        ),
         "activity_timeline": list(activity),
         "event_type_breakdown": list(breakdown),
         "top_booking_pages": _top_from_rollup(

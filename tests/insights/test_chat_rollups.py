@@ -178,3 +178,14 @@ def test_units_at_the_edges_of_the_calendar_are_answered(cast, params):
 
     assert response.status_code == 200, response.json()
     assert response.json()["stats"][0]["received_messages"] == 0
+
+
+def test_chat_figures_are_whole_numbers(cast):
+    chat_events_ingest(workspace=cast.workspace, items=[item(1, "received", 60, 0, 1)])
+    time_range = TimeRange(start=ORIGIN, end=ORIGIN + timedelta(days=1))
+    series = series_build(time_range=time_range, tz=fixed_offset(0), unit="day")
+
+    units, stats = rollup_figures(cast.workspace, series)
+
+    assert [type(units[0][name]) for name in FIGURES] == [int] * 4
+    assert [type(stats[name]) for name in FIGURES] == [int] * 4

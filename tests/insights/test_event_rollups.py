@@ -92,3 +92,18 @@ def test_a_moved_event_moves_its_counts(cast):
     assert result["activity_timeline"] == [
         {"date": date(2026, 3, 31), "bookings": 0, "room_joins": 1}
     ]
+
+
+def test_rollup_figures_are_whole_numbers(cast):
+    """PostgreSQL sums bigints as numeric; callers (the dashboard charts) get ints."""
+    ContactEventFactory(
+        contact=ContactFactory(workspace=cast.workspace),
+        event_type="booking",
+        occurred_at=datetime(2026, 3, 30, 10, tzinfo=UTC),
+    )
+
+    result = workspace_analytics.workspace_analytics(workspace=cast.workspace, today=TODAY)
+
+    assert type(result["kpis"]["bookings"]) is int
+    assert type(result["activity_timeline"][0]["bookings"]) is int
+    assert type(result["event_type_breakdown"][0]["count"]) is int
