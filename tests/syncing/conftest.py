@@ -137,3 +137,11 @@ def admin_edit_connection(client, connection, **changes):
         **changes,
     }
     return client.post(f"/admin/syncing/connection/{connection.pk}/change/", data)
+
+
+@pytest.fixture
+def short_lock_worker(transactional_db, monkeypatch, request):
+    """A real worker whose run locks expire within seconds once it is killed: it reads
+    tests.syncing.rooms_pull_worker_settings (SYNC_LOCK_TTL = 5 s)."""
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.syncing.rooms_pull_worker_settings")
+    return request.getfixturevalue("celery_worker_process")

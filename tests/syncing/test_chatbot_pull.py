@@ -244,9 +244,8 @@ def test_refused_credentials_mark_the_connection_for_reauthentication(connection
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_run_leaves_nothing_duplicated(request, monkeypatch, fake):
-    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.syncing.rooms_pull_worker_settings")
-    worker = request.getfixturevalue("celery_worker_process")  # run locks expire in 5 s
+def test_a_worker_killed_mid_run_leaves_nothing_duplicated(short_lock_worker, fake):
+    worker = short_lock_worker
     workspace = WorkspaceFactory()
     connection_ = connection_create(
         workspace=workspace,

@@ -18,13 +18,6 @@ from tests.factories import WorkspaceFactory
 from tests.syncing.rooms_state import expected, stored
 
 
-@pytest.fixture
-def short_lock_worker(transactional_db, monkeypatch, request):
-    """The worker reads tests.syncing.rooms_pull_worker_settings: SYNC_LOCK_TTL = 5 s."""
-    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.syncing.rooms_pull_worker_settings")
-    return request.getfixturevalue("celery_worker_process")
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_run_leaves_nothing_duplicated(short_lock_worker, rooms_fake):
