@@ -290,8 +290,18 @@ def tenants_create(count: int, *, label: str, latency: float, fault_rate: float)
 
 
 def sweeper_every_ten_seconds() -> None:
+    """The outbox sweeper's schedule (made by syncing/0002), every 10 s. Made again when it is
+    missing: a test database flushed by earlier tests no longer has the migration's rows."""
     every, _ = IntervalSchedule.objects.get_or_create(every=10, period="seconds")
-    PeriodicTask.objects.filter(task="syncing.sweep_outbox").update(interval=every, crontab=None)
+    PeriodicTask.objects.update_or_create(
+        name="syncing: sweep outbox",
+        defaults={
+            "task": "syncing.sweep_outbox",
+            "interval": every,
+            "crontab": None,
+            "enabled": True,
+        },
+    )
 
 
 @dataclass
