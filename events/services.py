@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.errors import Conflict, NotFound, invalid_field
-from events import push
 from events.login_links import login_link
 from events.models import Event, Operator, Registrant, Session, SessionOperator
 from events.timing import AccessStatus, access_status
 from rooms.services import contact_get_or_create
+from syncing.providers.webinar_platform import push
 from workspaces.models import Workspace
 
 
@@ -73,7 +73,8 @@ def event_create(
     The creator and every operator must be operators of ``workspace`` (400 naming
     ``creatorID`` or ``operators.<n>.id``); the wall-clock start must exist in ``timezone``
     (the caller validated it with ``events.timing.local_start``). With a webinar-platform
-    connection, its upstream creation is enqueued in the same transaction (``events.push``)."""
+    connection, its upstream creation is enqueued in the same transaction
+    (``syncing.providers.webinar_platform.push``)."""
     known = _workspace_operators(
         workspace, [creator_id, *(assignment.operator_id for assignment in operators)]
     )
@@ -128,7 +129,8 @@ def registrant_register(
 
     The same email again (any case) returns the existing registration unchanged. A new
     registration for a session whose access is closed is refused unless it offers on-demand
-    replays. A new registration is pushed upstream (``events.push``) in the same transaction."""
+    replays. A new registration is pushed upstream (``syncing.providers.webinar_platform.push``)
+    in the same transaction."""
     session = (
         Session.objects.select_related("event__workspace")
         .filter(token=session_token, published=True)

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from config.errors import Conflict
-from rooms import push
 from rooms.models import (
     Action,
     ActionAssignee,
@@ -31,6 +30,7 @@ from rooms.models import (
     Step,
 )
 from rooms.totals import refresh_room_totals
+from syncing.providers.rooms_platform import push
 from workspaces.models import User, Workspace
 
 # Room fields a new room takes from its template or duplicated room unless the body sets them.
@@ -212,7 +212,7 @@ def room_create(
     source the room also takes ``INHERITED_ROOM_FIELDS`` not given in ``fields``, and the
     structure; never the activity. Without a status it gets the workspace's default status.
     With a rooms-platform connection, its upstream creation is enqueued in the same
-    transaction (``rooms.push``).
+    transaction (``syncing.providers.rooms_platform.push``).
     """
     if source is not None:
         inherited = {name: getattr(source, name) for name in INHERITED_ROOM_FIELDS}
@@ -243,7 +243,7 @@ def room_create(
 def room_update(*, room: Room, **changes: Any) -> Room:
     """Set the given Room fields (``owner`` and ``primary_contact`` keep the member and
     contact flags in step); fields not given keep their value. The upstream fields that
-    changed are pushed (``rooms.push``)."""
+    changed are pushed (``syncing.providers.rooms_platform.push``)."""
     before = push.room_push_snapshot(room)
     for name, value in changes.items():
         setattr(room, name, value)

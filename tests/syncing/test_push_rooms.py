@@ -1,5 +1,5 @@
 """Rooms created or changed locally (API and admin) are pushed to the fake rooms platform
-through the outbox with the real handlers (rooms.outbox_handlers)."""
+through the outbox with the real handlers (syncing.providers.rooms_platform.push)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 from django.db import transaction
 
 from rooms.models import Room
-from rooms.push import CREATE, UPDATE
 from rooms.services import room_create
 from syncing.models import Connection, OutboxMessage
 from syncing.outbox import outbox_handler_get, outbox_handler_register, outbox_message_deliver
+from syncing.providers.rooms_platform.push import CREATE, UPDATE
 from syncing.services import connection_create
 from tests.concurrency import insert_committed_while_waited_for
 from tests.conftest import wait_until

@@ -1,5 +1,5 @@
 """Events and registrations created locally are pushed to the fake webinar platform through the
-outbox with the real handlers (events.outbox_handlers)."""
+outbox with the real handlers (syncing.providers.webinar_platform.push)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 
 from events.models import Event, Session
-from events.push import EVENT_CREATE, REGISTRANT_CREATE
 from syncing.models import Connection, OutboxMessage
 from syncing.outbox import outbox_message_deliver
+from syncing.providers.webinar_platform.push import EVENT_CREATE, REGISTRANT_CREATE
 from syncing.services import connection_create
 from tests.concurrency import insert_committed_while_waited_for
 from tests.events.factories import EventFactory, OperatorFactory, RegistrantFactory, SessionFactory

@@ -4,7 +4,7 @@ operators), registrants, surveys, chat logs and survey responses, mirrored into 
 One stream, in the order the rows depend on each other: operators (events name their creator,
 sessions their operators, operator chat its sender), then the sessions of every period, then
 per session its registrants (chat lines and survey responses name them), surveys and compiled
-report. Every write is set-based (``upsert``): a constant number of queries per page of
+report. Every write is set-based (``writes``): a constant number of queries per page of
 registrants, per session's report and for the whole session list. Pulled rows are written
 here, not through ``events.services``, so they never enqueue an outbox push back upstream.
 
@@ -53,9 +53,9 @@ from events.models import (
 from rooms.models import Contact
 from rooms.services import contacts_for_emails
 from syncing.errors import AuthError, RecordError, UpstreamError
-from syncing.providers.webinar_platform import records, schemas
+from syncing.providers.webinar_platform import mapping, schemas
 from syncing.providers.webinar_platform.client import PERIODS, WebinarPlatformClient
-from syncing.providers.webinar_platform.upsert import differs, upsert_plan
+from syncing.providers.webinar_platform.writes import differs, upsert_plan
 from syncing.validation import validate_record, validate_records
 from workspaces.models import Workspace
 
@@ -133,7 +133,7 @@ def operators_pull(pull: Pull) -> dict[str, int]:
     emails: set[str] = set()
     for record in pull.valid(validate_records(schemas.Operator, pull.client.operators())):
         try:
-            row = records.operator_row(record)
+            row = mapping.operator_row(record)
         except RecordError as error:
             pull.failed(error)
             continue
@@ -207,7 +207,7 @@ def _assignments(session: Session) -> dict[int, dict]:
     }
 
 
-def _same(record: records.SessionRecord, session: Session | None) -> bool:
+def _same(record: mapping.SessionRecord, session: Session | None) -> bool:
     return (
         session is not None
         and not differs(session.event, record.event)
@@ -216,11 +216,11 @@ def _same(record: records.SessionRecord, session: Session | None) -> bool:
     )
 
 
-def _listed_record(listed: Listed, operators: dict[str, int]) -> records.SessionRecord | None:
+def _listed_record(listed: Listed, operators: dict[str, int]) -> mapping.SessionRecord | None:
     """The list's record as ours, or None when it does not map (its event info decides)."""
     try:
         data = validate_record(schemas.Session, listed.raw, id_field="token")
-        return records.session_record(data, operators=operators)
+        return mapping.session_record(data, operators=operators)
     except RecordError:
         return None
 
@@ -231,13 +231,13 @@ def sessions_pull(
     """Upsert the listed sessions with their events and operators; returns the stored
     sessions by token."""
     stored = _stored_sessions(pull.workspace, listed)
-    found: dict[str, records.SessionRecord] = {}
+    found: dict[str, mapping.SessionRecord] = {}
     for token, item in listed.items():
         record = None if pull.full else _listed_record(item, operators)
         if record is None or not _same(record, stored.get(token)):
             try:
                 info = pull.client.session_info(token)
-                record = records.session_record(info, operators=operators)
+                record = mapping.session_record(info, operators=operators)
             except AuthError:
                 raise
             except (RecordError, UpstreamError) as error:
@@ -249,7 +249,7 @@ def sessions_pull(
 
 
 def _sessions_write(
-    pull: Pull, found: dict[str, records.SessionRecord], stored: dict[str, Session]
+    pull: Pull, found: dict[str, mapping.SessionRecord], stored: dict[str, Session]
 ) -> dict[str, Session]:
     event_rows = {record.event_token: record.event for record in found.values()}
     events = upsert_plan(
@@ -352,12 +352,12 @@ def registrants_pull(pull: Pull, session: Session) -> None:
     pages = pull.client.registrant_pages(session.upstream_id, limit=pull.page_size)
     for page in pages:
         incoming: dict[str, dict] = {}
-        for record in pull.valid_page(records.PulledRegistrant, page, id_field="email"):
+        for record in pull.valid_page(mapping.PulledRegistrant, page, id_field="email"):
             key = record["email"].lower()
             if key in incoming:
                 pull.failed(RecordError("listed twice", upstream_id=record["email"]))
                 continue
-            incoming[key] = records.registrant_row(record)
+            incoming[key] = mapping.registrant_row(record)
         with transaction.atomic():
             stored = (
                 Registrant.objects.filter(session=session)
@@ -403,9 +403,9 @@ def surveys_pull(pull: Pull, session: Session) -> dict[str, Survey]:
     """Upsert the session's surveys; returns them by upstream id."""
     incoming: dict[str, dict] = {}
     raw = pull.client.surveys(session.upstream_id)
-    for record in pull.valid(validate_records(records.PulledSurvey, raw)):
+    for record in pull.valid(validate_records(mapping.PulledSurvey, raw)):
         try:
-            row = records.survey_row(record)
+            row = mapping.survey_row(record)
         except RecordError as error:
             pull.failed(error)
             continue
@@ -498,9 +498,9 @@ def _chat_rows(
     )
     for kind, name, senders, sender_field in logs:
         where = f"{session.upstream_id}:{name}"
-        for row in pull.valid(records.csv_rows(report[name], where=where)):
+        for row in pull.valid(mapping.csv_rows(report[name], where=where)):
             try:
-                line = records.chat_line(row)
+                line = mapping.chat_line(row)
             except RecordError as error:
                 pull.failed(error)
                 continue
@@ -535,9 +535,9 @@ def _survey_response_rows(
             message = f"survey {survey_id} is not on the session's survey list"
             pull.failed(RecordError(message, upstream_id=where))
             continue
-        for row in pull.valid(records.csv_rows(body, where=where)):
+        for row in pull.valid(mapping.csv_rows(body, where=where)):
             try:
-                answer = records.survey_answer(row)
+                answer = mapping.survey_answer(row)
             except RecordError as error:
                 pull.failed(error)
                 continue
