@@ -54,6 +54,10 @@ GROUPS = [
             ("Deal room rules", "rule", "syncing.DealRoomRule"),
             ("Rooms created for deals", "add_home", "syncing.DealRoom"),
             ("Schedules", "event_repeat", "django_celery_beat.PeriodicTask"),
+            ("Intervals", "timer", "django_celery_beat.IntervalSchedule"),
+            ("Crontabs", "update", "django_celery_beat.CrontabSchedule"),
+            ("Clocked times", "alarm", "django_celery_beat.ClockedSchedule"),
+            ("Solar events", "wb_twilight", "django_celery_beat.SolarSchedule"),
         ],
     ),
     (
