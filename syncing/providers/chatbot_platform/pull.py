@@ -15,8 +15,10 @@ A window still shrinking after that keeps the cursor where it was, so the next r
 again.
 
 Unchanged conversations cost no message call: when the conversation's last message id is
-already stored, it is counted unchanged. Counts are per conversation: created (none of its
-messages was stored), updated (some were new), unchanged.
+already stored, it is counted unchanged. A page's new messages are stored with one ingestion
+call (one transaction and one statement per table for the whole page), committed before the
+next page is listed, so a killed run keeps the pages it finished. Counts are per
+conversation: created (none of its messages was stored), updated (some were new), unchanged.
 """
 
 from __future__ import annotations
@@ -52,12 +54,14 @@ def conversations_pull(run: RunRecorder) -> None:
         totals = set()
         for page, total in client.conversation_pages(start=start, end=end):
             totals.add(total)
+            fresh = []
             for record in validate_records(schemas.Conversation, page):
                 if isinstance(record, RecordError):
                     run.record_failure(record)
                 elif record["id"] not in read:
                     read.add(record["id"])
-                    _pull_conversation(run, client, workspace, record)
+                    fresh.append(record)
+            _pull_page(run, client, workspace, fresh)
             run.checkpoint()
         if len(totals) <= 1:  # the list did not shrink under this pass
             run.cursor_after = {"until": end}
@@ -76,23 +80,34 @@ def _pull_workflows(run: RunRecorder, client: ChatbotPlatformClient) -> None:
     chat_flows_name(workspace=run.connection.workspace, names=names)
 
 
-def _pull_conversation(run: RunRecorder, client, workspace, conversation: dict) -> None:
-    last = conversation.get("last_message")
-    if last and _stored(workspace, [last["id"]]):
-        run.count(unchanged=1)
-        return
-    items = []
-    for raw in client.messages(conversation["id_url_encoded"]):
-        try:
-            items.append(_message_item(conversation, validate_record(schemas.Message, raw)))
-        except RecordError as error:
-            run.record_failure(error)
-    known = _stored(workspace, [item["id"] for item in items])
-    result = chat_events_ingest(workspace=workspace, items=_distinct(items))
-    if not result.accepted:
-        run.count(unchanged=1)
-    else:
-        run.count(**{"updated" if known else "created": 1})
+def _pull_page(run: RunRecorder, client, workspace, conversations: list[dict]) -> None:
+    """One page's conversations stored with one ``chat_events_ingest`` call (one transaction,
+    one statement per table, so the rollup triggers fire once a page, not once a
+    conversation)."""
+    last_ids = [c["last_message"]["id"] for c in conversations if c.get("last_message")]
+    stored_last = _stored(workspace, last_ids)
+    per_conversation: list[list[dict]] = []
+    for conversation in conversations:
+        last = conversation.get("last_message")
+        if last and last["id"] in stored_last:
+            run.count(unchanged=1)
+            continue
+        items = []
+        for raw in client.messages(conversation["id_url_encoded"]):
+            try:
+                items.append(_message_item(conversation, validate_record(schemas.Message, raw)))
+            except RecordError as error:
+                run.record_failure(error)
+        per_conversation.append(items)
+    every_item = [item for items in per_conversation for item in items]
+    known = _stored(workspace, [item["id"] for item in every_item])
+    chat_events_ingest(workspace=workspace, items=_distinct(every_item))
+    for items in per_conversation:
+        ids = {item["id"] for item in items}
+        if ids <= known:
+            run.count(unchanged=1)
+        else:
+            run.count(**{"updated" if ids & known else "created": 1})
 
 
 def _message_item(conversation: dict, message: dict) -> dict:
