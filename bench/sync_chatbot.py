@@ -4,7 +4,8 @@ Fills the fake with N conversations (2-6 messages each), then alternates, ``--pa
 flowsync's ``conversations`` stream (a full sync into a fresh workspace, as a worker runs it)
 and a baseline that GETs the same conversation pages and message lists with ``requests`` and
 COPYs each raw JSON message into a table. Prints medians of wall and CPU seconds (this
-process: the pull and the fake), their ratios, and upstream calls per 1,000 conversations.
+process: the pull and the fake) and their ratios (the harness of bench/baseline.py), and
+upstream calls per 1,000 conversations.
 
     createdb -h 127.0.0.1 -U postgres fs_chatbot_bench
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_chatbot_bench \\
@@ -17,9 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +32,8 @@ import django  # noqa: E402
 django.setup()
 
 import requests  # noqa: E402
-from django.db import connection  # noqa: E402
 
+from bench.baseline import alternate, copy_json, print_pair  # noqa: E402
 from insights.models import ChatMessage  # noqa: E402
 from syncing.models import Connection, SyncRun  # noqa: E402
 from syncing.services import connection_create  # noqa: E402
@@ -79,45 +78,28 @@ def baseline_pull(fake: FakeChatbotPlatform) -> tuple[int, int]:
         skip += len(conversations)
         if len(conversations) < 100:
             break
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS bench_messages (body jsonb)")
-        cursor.execute("TRUNCATE bench_messages")
-        with cursor.copy("COPY bench_messages (body) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((row,))
-    return calls, len(rows)
-
-
-def timed(function, *args) -> tuple[object, float, float]:
-    started, cpu = time.perf_counter(), time.process_time()
-    result = function(*args)
-    return result, time.perf_counter() - started, time.process_time() - cpu
+    session.close()
+    return calls, copy_json(rows, "bench_messages")
 
 
 def measure(conversations: int, pairs: int) -> dict:
-    """Medians over ``pairs`` alternating runs of both sides, and each side's call count."""
+    """Per side: medians over ``pairs`` alternating runs (bench.baseline.alternate), upstream
+    calls and messages stored."""
     fake = FakeChatbotPlatform().start()
     fake.populate(conversations)
-    sides: dict[str, dict[str, list]] = {
-        side: {"wall": [], "cpu": [], "calls": [], "messages": []}
-        for side in ("flowsync", "baseline")
-    }
     try:
-        for index in range(pairs):
-            for side, run in (
-                ("flowsync", lambda i=index: flowsync_pull(fake, i)),
-                ("baseline", lambda: baseline_pull(fake)),
-            ):
-                (calls, messages), wall, cpu = timed(run)
-                for name, value in (("wall", wall), ("cpu", cpu), ("calls", calls)):
-                    sides[side][name].append(value)
-                sides[side]["messages"].append(messages)
+        measured = alternate(
+            {
+                "flowsync": lambda index: flowsync_pull(fake, index),
+                "baseline": lambda index: baseline_pull(fake),
+            },
+            pairs,
+        )
     finally:
         fake.stop()
-    return {
-        side: {name: statistics.median(values) for name, values in figures.items()}
-        for side, figures in sides.items()
-    }
+    for figures in measured.values():
+        figures["calls"], figures["messages"] = figures.pop("result")
+    return measured
 
 
 def main() -> None:
@@ -126,18 +108,16 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     args = parser.parse_args()
     result = measure(args.conversations, args.pairs)
-    ours, base = result["flowsync"], result["baseline"]
-    print(
-        f"{args.conversations} conversations, {ours['messages']:.0f} messages, "
-        f"medians of {args.pairs} alternating pairs"
+    calls = {side: figures["calls"] for side, figures in result.items()}
+    print_pair(
+        f"{args.conversations} conversations, {result['flowsync']['messages']} messages",
+        result,
+        args.pairs,
     )
-    print(f"{'':>10} | {'wall s':>8} | {'CPU s':>8} | {'calls/1,000 conversations':>26}")
-    for side, figures in result.items():
-        per_thousand = figures["calls"] * 1000 / args.conversations
-        print(f"{side:>10} | {figures['wall']:8.2f} | {figures['cpu']:8.2f} | {per_thousand:26.0f}")
-    print(
-        f"{'ratio':>10} | {ours['wall'] / base['wall']:8.2f} | {ours['cpu'] / base['cpu']:8.2f} |"
-    )
+    for side, n in calls.items():
+        print(
+            f"  {side}: {n * 1000 / args.conversations:.0f} upstream calls per 1,000 conversations"
+        )
 
 
 if __name__ == "__main__":
