@@ -16,11 +16,13 @@ from insights.models import ChatMessage, ChatUser, Flow
 from syncing.coordination import redis_client
 from syncing.models import Connection, SyncRun
 from syncing.providers.chatbot_platform.client import MESSAGES_LIMIT
+from syncing.schedules import connection_schedules, schedule_every_minutes
 from syncing.services import connection_create
 from syncing.streams import stream_run
 from syncing.tasks import run_stream
 from tests.conftest import wait_until
 from tests.factories import WorkspaceFactory
+from tests.syncing.conftest import admin_edit_connection
 from tests.syncing.fakes.chatbot_platform import FakeChatbotPlatform
 from workspaces.services import api_key_create
 
@@ -278,3 +280,40 @@ def test_a_worker_killed_mid_run_leaves_nothing_duplicated(short_lock_worker, fa
     assert ChatMessage.objects.for_workspace(workspace).count() == len(fake.all_messages())
     killed.refresh_from_db()
     assert killed.status == SyncRun.Status.FAILED
+
+
+def test_a_chatbot_connection_is_set_up_and_tested_from_the_admin(client, staff, fake):
+    """Issue 16 item 3: the connection type in the admin, its key encrypted at rest, a refused
+    key marks it for re-authentication, the right one tests OK, its schedule is stored."""
+    client.force_login(staff.owner.user)
+    form = {
+        "workspace": staff.workspace.pk,
+        "provider": "chatbot_platform",
+        "name": "Our Flow XO",
+        "base_url": fake.url,
+        "api_key": "a-mistyped-key",
+        "enabled": "on",
+        "options": "{}",
+        "schedule_conversations_every": "30",
+        "schedule_conversations_on": "on",
+    }
+
+    refused = client.post("/admin/syncing/connection/add/", form, follow=True)
+
+    connection_ = Connection.objects.get(name="Our Flow XO")
+    assert "refused the credentials" in refused.content.decode()
+    assert connection_.status == Connection.Status.NEEDS_REAUTH
+    stored_secret = Connection.objects.values_list("credentials_encrypted", flat=True).get(
+        pk=connection_.pk
+    )
+    assert stored_secret
+    assert "a-mistyped-key" not in stored_secret
+    assert connection_.credentials["api_key"] == "a-mistyped-key"
+    assert [schedule_every_minutes(task) for task in connection_schedules(connection_)] == [30]
+
+    admin_edit_connection(client, connection_, api_key=fake.api_key)
+    tested = client.post(f"/admin/syncing/connection/{connection_.pk}/test/", follow=True)
+
+    connection_.refresh_from_db()
+    assert connection_.status == Connection.Status.OK
+    assert f"{len(fake.workflows)} workflows readable" in tested.content.decode()
