@@ -213,6 +213,7 @@ class Recording(WorkspaceOwned):
 class Grain(models.TextChoices):
     """UTC buckets the chat rollups are kept at."""
 
+    QUARTER_HOUR = "15min"  # every real-world offset is a multiple of 15 minutes
     HOUR = "hour"
     DAY = "day"
     MONTH = "month"

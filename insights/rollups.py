@@ -1,12 +1,15 @@
 """Chat figures read from the rollups (PostgreSQL), exact for any range, unit and offset.
 
 The rollups hold UTC buckets (insights.models.ChatCount and ChatActiveUser, kept by triggers):
-hours, days and months. A requested unit at an offset is cut here, in Python, into pieces:
-the largest whole UTC buckets that fit inside the unit (and the range), and, where the unit
-starts or ends inside a UTC hour (offsets such as +330 or -570, or a range bound at 10:15),
-short ``raw`` pieces read from the messages and triggers themselves. Every piece carries the
-index of its unit, so the SQL only joins pieces to rows and groups by that index: no time
-zone arithmetic in SQL, and a distinct count over the union of a unit's pieces is exact.
+quarter hours, hours, days and months. A requested unit at an offset is cut here, in Python,
+into pieces: the largest whole UTC buckets that fit inside the unit (and the range), quarter
+hours where the unit starts or ends inside a UTC hour (offsets such as +330, -570 or +345:
+every offset in use is a multiple of 15 minutes, so every local unit boundary is a quarter-hour
+boundary in UTC), and, only where a bound cuts a quarter hour (an offset such as +7, or a range
+bound at 10:07), short ``raw`` pieces read from the messages and triggers themselves. Every
+piece carries the index of its unit, so the SQL only joins pieces to rows and groups by that
+index: no time zone arithmetic in SQL, and a distinct count over the union of a unit's pieces
+is exact.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from django.db import connection, transaction
 
 from insights.periods import Series, next_unit_start
 
-GRAINS = ("month", "day", "hour")  # largest first
+GRAINS = ("month", "day", "hour", "15min")  # largest first
+QUARTER_HOUR = timedelta(minutes=15)
 RAW = "raw"
 
 PIECES = """
@@ -68,7 +72,11 @@ METRIC_FIGURES = {"received": "received_messages", "sent": "sent_messages", "tri
 
 
 def _is_bucket_start(moment: datetime, grain: str) -> bool:
-    if moment.minute or moment.second or moment.microsecond:
+    if moment.second or moment.microsecond or moment.minute % 15:
+        return False
+    if grain == "15min":
+        return True
+    if moment.minute:
         return False
     return grain == "hour" or (moment.hour == 0 and (grain == "day" or moment.day == 1))
 
@@ -79,15 +87,15 @@ def _bucket_end(moment: datetime, grain: str) -> datetime | None:
     if not _is_bucket_start(moment, grain):
         return None
     try:
-        return next_unit_start(moment, grain)
+        return moment + QUARTER_HOUR if grain == "15min" else next_unit_start(moment, grain)
     except (OverflowError, ValueError):
         return None
 
 
 def split_utc(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
     """``[start, end)`` (UTC) as consecutive pieces ``(grain, piece start, piece end)``: the
-    largest whole UTC buckets that fit, ``raw`` where a bound cuts an hour; neighbouring
-    pieces of one grain merged."""
+    largest whole UTC buckets that fit, ``raw`` where a bound cuts a quarter hour;
+    neighbouring pieces of one grain merged."""
     pieces: list[tuple[str, datetime, datetime]] = []
     current = start
     while current < end:
@@ -96,8 +104,10 @@ def split_utc(start: datetime, end: datetime) -> list[tuple[str, datetime, datet
             if grain_end and grain_end <= end:
                 break
         else:
-            hour = current.replace(minute=0, second=0, microsecond=0)
-            grain, grain_end = RAW, min(end, hour + timedelta(hours=1))
+            quarter = current.replace(
+                minute=current.minute - current.minute % 15, second=0, microsecond=0
+            )
+            grain, grain_end = RAW, min(end, quarter + QUARTER_HOUR)
         if pieces and pieces[-1][0] == grain:
             pieces[-1] = (grain, pieces[-1][1], grain_end)
         else:

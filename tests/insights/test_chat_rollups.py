@@ -133,26 +133,38 @@ def test_deleting_every_row_leaves_no_rollup_rows(cast):
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
-        # a whole UTC month, then days, then hours, then a cut hour
+        # a whole UTC month, then days, hours, quarter hours, then a cut quarter hour
         (
             "2021-09-01T00:00",
-            "2021-10-02T03:30",
+            "2021-10-02T03:37",
             [
                 ("month", "2021-09-01T00:00", "2021-10-01T00:00"),
                 ("day", "2021-10-01T00:00", "2021-10-02T00:00"),
                 ("hour", "2021-10-02T00:00", "2021-10-02T03:00"),
-                ("raw", "2021-10-02T03:00", "2021-10-02T03:30"),
+                ("15min", "2021-10-02T03:00", "2021-10-02T03:30"),
+                ("raw", "2021-10-02T03:30", "2021-10-02T03:37"),
             ],
         ),
-        # a local day at +05:30: cut hours at both ends, whole hours between
+        # a local day at +05:30: quarter hours at both ends, whole hours between
         (
             "2021-09-30T18:30",
             "2021-10-01T18:30",
             [
-                ("raw", "2021-09-30T18:30", "2021-09-30T19:00"),
+                ("15min", "2021-09-30T18:30", "2021-09-30T19:00"),
                 ("hour", "2021-09-30T19:00", "2021-10-01T18:00"),
-                ("raw", "2021-10-01T18:00", "2021-10-01T18:30"),
+                ("15min", "2021-10-01T18:00", "2021-10-01T18:30"),
             ],
+        ),
+        # a local hour at +05:45 (Nepal) and at -09:30 (Marquesas): quarter hours only, no raw
+        (
+            "2021-10-01T04:15",
+            "2021-10-01T05:15",
+            [("15min", "2021-10-01T04:15", "2021-10-01T05:15")],
+        ),
+        (
+            "2021-10-01T09:30",
+            "2021-10-01T10:30",
+            [("15min", "2021-10-01T09:30", "2021-10-01T10:30")],
         ),
     ],
 )
