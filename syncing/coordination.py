@@ -11,11 +11,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Protocol
@@ -47,8 +49,9 @@ def _run(source: str, keys: list[str], args: list) -> int:
 
 
 # KEYS[1] bucket; ARGV rate (tokens/s), capacity, requested. Uses the Redis clock so workers
-# on machines with skewed clocks agree. Returns 0 when granted, else milliseconds to wait.
-_TAKE_TOKEN = """
+# on machines with skewed clocks agree. Grants what is there up to ``requested`` (at least
+# one token): returns {granted, 0}, or {0, milliseconds until one token} when there is none.
+_TAKE_TOKENS = """
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local requested = tonumber(ARGV[3])
@@ -58,47 +61,119 @@ local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
 tokens = math.min(capacity, tokens + (math.max(0, now - ts) * rate / 1000))
+local granted = math.min(requested, math.floor(tokens))
 local wait = 0
-if tokens >= requested then
-  tokens = tokens - requested
+if granted >= 1 then
+  tokens = tokens - granted
 else
-  wait = math.ceil((requested - tokens) * 1000 / rate)
+  granted = 0
+  wait = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * 1000 / rate) + 1000)
-return wait
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) * 1000 / rate) + 1000)
+return {granted, wait}
 """
+
+# KEYS[1] bucket; ARGV rate, seconds. Empties the bucket so that its next token comes only
+# after ``seconds`` (an upstream's Retry-After), for every worker of the account.
+_PAUSE = """
+local rate = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tokens = 1 - rate * tonumber(ARGV[2])
+local current = tonumber(redis.call('HGET', KEYS[1], 'tokens'))
+if current == nil or current > tokens then
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((1 - tokens) * 1000 / rate) + 1000)
+end
+return 0
+"""
+
+# Tokens taken from the shared bucket at once, and how long this process may hold them: a
+# round trip to Redis then serves up to BLOCK calls, and tokens held but unused lapse after
+# HOLD seconds so that at any moment a worker is at most one block ahead of the shared pace.
+BLOCK = 8
+HOLD = 1.0
+
+
+@dataclass
+class _Held:
+    """Tokens this process took from the shared bucket and has not used yet."""
+
+    tokens: int = 0
+    until: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass(frozen=True)
 class TokenBucket:
     """A request budget: ``rate`` requests per second with bursts up to ``capacity``, shared
-    by everyone using the same ``key`` (one upstream account)."""
+    by everyone using the same ``key`` (one upstream account).
+
+    Tokens are taken from the shared bucket in blocks (up to BLOCK, at most half the burst,
+    so a small burst is still shared fairly), kept in this object and spent locally; a 429's
+    Retry-After (``pause``) empties the shared bucket and what this object holds."""
 
     key: str
     rate: float
     capacity: int
+    _held: _Held = field(default_factory=_Held, compare=False, repr=False)
+
+    @property
+    def block(self) -> int:
+        return max(1, min(BLOCK, self.capacity // 2))
 
     def try_take(self) -> float:
         """Take one token if there is one; return 0, else the seconds until there is."""
-        if not conf.redis_url():
-            return self._try_take_from_file()
-        wait_ms = _run(_TAKE_TOKEN, [f"sync:budget:{self.key}"], [self.rate, self.capacity, 1])
-        return int(wait_ms) / 1000
+        held = self._held
+        with held.lock:
+            now = time.monotonic()
+            if held.tokens and now < held.until:
+                held.tokens -= 1
+                return 0
+            granted, wait = self._grant(self.block)
+            if granted:
+                held.tokens, held.until = granted - 1, now + HOLD
+            return wait
 
-    def _try_take_from_file(self) -> float:
+    def _grant(self, requested: int) -> tuple[int, float]:
+        """Up to ``requested`` tokens from the shared bucket: (granted, 0), or (0, seconds
+        until one token)."""
+        if not conf.redis_url():
+            return self._grant_from_file(requested)
+        key = [f"sync:budget:{self.key}"]
+        granted, wait_ms = _run(_TAKE_TOKENS, key, [self.rate, self.capacity, requested])
+        return int(granted), int(wait_ms) / 1000
+
+    def _grant_from_file(self, requested: int) -> tuple[int, float]:
         with _flocked(_coordination_file("budget", self.key)) as handle:
             handle.seek(0)
             state = json.loads(handle.read() or "{}")
             now = time.time()
             elapsed = max(0.0, now - state.get("ts", now))
             tokens = min(self.capacity, state.get("tokens", self.capacity) + elapsed * self.rate)
-            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-            tokens = tokens - 1 if tokens >= 1 else tokens
+            granted = min(requested, math.floor(tokens))
+            wait = 0.0 if granted >= 1 else (1 - tokens) / self.rate
+            granted = max(granted, 0)
             handle.seek(0)
             handle.truncate()
-            handle.write(json.dumps({"tokens": tokens, "ts": now}))
-        return wait
+            handle.write(json.dumps({"tokens": tokens - granted, "ts": now}))
+        return granted, wait
+
+    def pause(self, seconds: float) -> None:
+        """No token for anyone on this account for ``seconds`` (an upstream's Retry-After)."""
+        with self._held.lock:
+            self._held.tokens = 0
+        if conf.redis_url():
+            _run(_PAUSE, [f"sync:budget:{self.key}"], [self.rate, seconds])
+            return
+        with _flocked(_coordination_file("budget", self.key)) as handle:
+            handle.seek(0)
+            state = json.loads(handle.read() or "{}")
+            tokens = min(state.get("tokens", self.capacity), 1 - self.rate * seconds)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps({"tokens": tokens, "ts": time.time()}))
 
     def take(self, *, max_wait: float) -> None:
         """Block until a token is taken; TransientError if that would take over ``max_wait``."""

@@ -4,7 +4,8 @@ Per client: a requests Session with connect/read timeouts; urllib3 Retry for con
 errors, read timeouts of reads, 429 and 5xx (500 of reads only) with exponential backoff and
 jitter (Retry-After honoured as seconds or an HTTP date); a read answered with a body that is
 not JSON is read again with the same backoff; a shared request budget taken before every
-attempt, retries included; and typed errors (syncing.errors) for what is left.
+attempt, retries included (after a retry's wait), which a 429's Retry-After pauses for every
+worker of the account; and typed errors (syncing.errors) for what is left.
 
 Every socket goes through syncing.urlguard (refused addresses, pinned to the checked address);
 redirects are followed only within the same origin; upstream bodies never go into error
@@ -68,15 +69,24 @@ _REPEATABLE: ContextVar[bool] = ContextVar("upstream_request_repeatable", defaul
 
 class UpstreamRetry(Retry):
     """urllib3 Retry that also retries a 429 of a write and every failure of a repeatable
-    POST, and calls ``before_retry`` before every retry (so each attempt counts and takes
-    from the request budget)."""
+    POST, calls ``on_retry_after`` with a 429's Retry-After (so the whole account waits, not
+    only this call) and ``before_retry`` after the wait, before every retry (so each attempt
+    counts and takes from the request budget)."""
 
-    def __init__(self, *args, before_retry: Callable[[], None] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        before_retry: Callable[[], None] | None = None,
+        on_retry_after: Callable[[float], None] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.before_retry = before_retry
+        self.on_retry_after = on_retry_after
 
     def new(self, **kwargs) -> UpstreamRetry:
         kwargs.setdefault("before_retry", self.before_retry)
+        kwargs.setdefault("on_retry_after", self.on_retry_after)
         return super().new(**kwargs)
 
     def _is_method_retryable(self, method: str) -> bool:
@@ -88,10 +98,20 @@ class UpstreamRetry(Retry):
         return super().is_retry(method, status_code, has_retry_after)
 
     def increment(self, *args, **kwargs) -> UpstreamRetry:
-        retry = super().increment(*args, **kwargs)
+        response = kwargs.get("response")
+        if response is not None and response.status == 429 and self.on_retry_after is not None:
+            try:
+                seconds = self.get_retry_after(response)
+            except InvalidHeader:
+                seconds = None
+            if seconds:
+                self.on_retry_after(seconds)
+        return super().increment(*args, **kwargs)
+
+    def sleep(self, response=None) -> None:
+        super().sleep(response)
         if self.before_retry is not None:
             self.before_retry()
-        return retry
 
 
 class _GuardedConnectionMixin:
@@ -218,6 +238,7 @@ class UpstreamClient:
             respect_retry_after_header=True,
             raise_on_status=False,
             before_retry=self._before_attempt,
+            on_retry_after=self._budget.pause if self._budget is not None else None,
         )
 
     def _before_attempt(self) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import ExitStack
 
 import pytest
 
-from syncing.coordination import LockHeld, TokenBucket, exclusive, redis_client
+from syncing.coordination import (
+    BLOCK,
+    HOLD,
+    LockHeld,
+    TokenBucket,
+    exclusive,
+    redis_client,
+)
 from syncing.errors import TransientError
 from syncing.models import Connection
 from syncing.services import connection_client, connection_create
@@ -103,3 +111,63 @@ def test_extend_keeps_a_live_lock():
         time.sleep(0.2)
         with pytest.raises(LockHeld):
             exclusive("test:extend", ttl=0.3).__enter__()
+
+
+def _shared_state(key: str) -> dict:
+    return {k.decode(): float(v) for k, v in redis_client().hgetall(f"sync:budget:{key}").items()}
+
+
+def test_tokens_are_taken_from_redis_in_blocks():
+    bucket = TokenBucket(key="test:block", rate=0.01, capacity=20)
+
+    assert bucket.try_take() == 0
+    first = _shared_state("test:block")
+    waits = [bucket.try_take() for _ in range(BLOCK - 1)]
+    after_the_block = _shared_state("test:block")
+    assert bucket.try_take() == 0
+
+    # One script run served BLOCK calls (its timestamp and count unchanged meanwhile); the
+    # next call took the next block.
+    assert waits == [0] * (BLOCK - 1)
+    assert round(first["tokens"]) == 20 - BLOCK
+    assert after_the_block == first
+    assert round(_shared_state("test:block")["tokens"]) == 20 - 2 * BLOCK
+
+
+def test_blocks_never_grant_more_than_the_shared_burst():
+    buckets = [TokenBucket(key="test:blocks", rate=0.01, capacity=5) for _ in range(3)]
+
+    granted = sum(bucket.try_take() == 0 for _ in range(4) for bucket in buckets)
+
+    assert granted == 5
+
+
+def test_held_tokens_lapse():
+    bucket = TokenBucket(key="test:lapse", rate=0.01, capacity=20)
+    bucket.try_take()
+    time.sleep(HOLD + 0.05)
+
+    bucket.try_take()
+
+    # The unused rest of the first block was not spent: a second block was taken.
+    assert round(_shared_state("test:lapse")["tokens"]) == 20 - 2 * BLOCK
+
+
+def test_a_retry_after_makes_every_worker_of_the_account_wait(rooms_connection, rooms_fake):
+    rooms_fake.retry_after = 2
+    rooms_fake.inject("429", method="GET")
+    first, second = connection_client(rooms_connection), connection_client(rooms_connection)
+    worker = threading.Thread(target=first.statuses)
+    worker.start()
+    while rooms_fake.count("GET", "/api/v2/statuses") == 0:
+        time.sleep(0.01)
+    time.sleep(0.2)
+
+    started = time.monotonic()
+    second.statuses()
+    waited = time.monotonic() - started
+    worker.join()
+
+    # The other client answered the 429 by pausing the account: this one waited it out too.
+    assert waited >= 1.4
+    assert rooms_fake.count("GET", "/api/v2/statuses") == 3
