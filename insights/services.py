@@ -281,3 +281,9 @@ def chat_flows_name(*, workspace: Workspace, names: dict[str, str]) -> None:
     """Create flows, or rename them, by upstream id (a chatbot pull's list of workflows)."""
     refs = [{"key": upstream_id, "name": name} for upstream_id, name in names.items()]
     _named_upsert(Flow, workspace, "upstream_id", "name", refs)
+
+
+def booking_pages_name(*, workspace: Workspace, titles: dict[str, str]) -> None:
+    """Create booking pages, or retitle them, by slug (a video-rooms pull's list of pages)."""
+    refs = [{"key": slug, "name": title} for slug, title in titles.items()]
+    _named_upsert(BookingPage, workspace, "slug", "title", refs)

@@ -33,6 +33,8 @@ DEFAULTS: dict[str, object] = {
         "webinar_platform": (5.0, 10),
         # Flow XO publishes no rate limit; the same gentle pace as the other platforms.
         "chatbot_platform": (5.0, 10),
+        # Livestorm Nexus publishes no rate limit either.
+        "video_platform": (5.0, 10),
         # HubSpot private apps: 100 requests per 10 s (burst) on the lowest tier.
         "hubspot": (9.0, 90),
         # Salesforce counts a daily quota rather than a rate; stay gentle.

@@ -59,6 +59,19 @@ SETUP: dict[str, ProviderSetup] = {
         ),
         base_url_help="The webinar platform's origin (FLOW publishes none; ask your account).",
     ),
+    Provider.VIDEO_PLATFORM: ProviderSetup(
+        secrets=(
+            SecretField(
+                "api_key", "API key", "A workspace API key (lnx_…), sent as a Bearer token."
+            ),
+            SecretField(
+                "webhook_secret",
+                "Webhook secret",
+                "The webhook's signing secret (whsec_…); without it every delivery is refused.",
+            ),
+        ),
+        base_url_help="The platform's origin, without /api. Options: workspace_id (required).",
+    ),
     Provider.HUBSPOT: ProviderSetup(
         secrets=(
             SecretField(

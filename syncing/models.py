@@ -23,6 +23,7 @@ class Connection(WorkspaceOwned):
         ROOMS_PLATFORM = "rooms_platform", "Rooms platform (Flowla API v2)"
         WEBINAR_PLATFORM = "webinar_platform", "Webinar platform (FLOW API v1)"
         CHATBOT_PLATFORM = "chatbot_platform", "Chatbot platform (Flow XO API)"
+        VIDEO_PLATFORM = "video_platform", "Video rooms platform (Livestorm Nexus API)"
         # Reserved for the CRM sync.
         HUBSPOT = "hubspot", "HubSpot"
         SALESFORCE = "salesforce", "Salesforce"
@@ -349,3 +350,25 @@ class WebhookDelivery(WorkspaceOwned):
         constraints = [
             models.UniqueConstraint(fields=["connection", "event_id"], name="webhook_event_once")
         ]
+
+
+class VideoRoom(WorkspaceOwned):
+    """A room of the video-rooms platform and the ``rooms.Room`` that stands for it in the
+    workspace analytics (docs/decisions.md: the room keeps no upstream id of its own, so the
+    rooms platform's pull never sees, matches or archives it)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    upstream_id = models.CharField(max_length=64)
+    room = models.OneToOneField("rooms.Room", on_delete=models.CASCADE, related_name="+")
+    # The upstream record as last pulled (slug, owner, schedule, waiting room, ...).
+    properties = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "upstream_id"], name="videoroom_unique_upstream"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"video room {self.upstream_id} → {self.room_id}"

@@ -1,0 +1,190 @@
+"""The video-rooms pull's own writes (what the ingestion services do not do): video rooms
+and their stand-in ``rooms.Room`` rows, contacts with no event yet, and recordings whose
+status or duration changed upstream. Each is a fixed number of queries per page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import Lower
+
+from insights.models import ContactEvent, Recording
+from rooms.models import Contact, Room
+from syncing.models import Connection, VideoRoom
+
+
+def _free_slugs(workspace_id: int, names: list[str]) -> dict[str, str]:
+    """A slug per room name: the name itself unless another room of the workspace has it,
+    else the first free of ``<name>-video``, ``<name>-video-2``, … (one query)."""
+    candidates = {
+        name: [name, f"{name}-video"] + [f"{name}-video-{n}" for n in range(2, 10)]
+        for name in names
+    }
+    taken = set(
+        Room.objects.filter(
+            workspace_id=workspace_id, slug__in=[c for cs in candidates.values() for c in cs]
+        ).values_list("slug", flat=True)
+    )
+    slugs = {}
+    for name, options in candidates.items():
+        free = [slug for slug in options if slug not in taken]
+        slugs[name] = free[0] if free else f"{name}-video-{uuid.uuid4().hex[:8]}"
+        taken.add(slugs[name])
+    return slugs
+
+
+def video_rooms_write(
+    *, connection: Connection, rooms: list[dict]
+) -> tuple[dict[str, uuid.UUID], dict[str, int]]:
+    """Create or update the rooms of a list or of events. A room is ``{id, name, created_at,
+    display_name?, properties?}``; ``display_name`` (events carry it, the room list does not)
+    becomes the room's title, else a new room is titled by its name. Returns the local room
+    ids by upstream id and the counts created, updated and unchanged."""
+    by_id = {room["id"]: room for room in rooms}
+    links = {
+        link.upstream_id: link
+        for link in VideoRoom.objects.filter(connection=connection, upstream_id__in=by_id)
+        .select_related("room")
+        .select_for_update(of=("self",))
+    }
+    new = [room for upstream_id, room in by_id.items() if upstream_id not in links]
+    slugs = _free_slugs(connection.workspace_id, [room["name"] for room in new])
+    changed_rooms, changed_links = [], []
+    for upstream_id, link in links.items():
+        room, record = link.room, by_id[upstream_id]
+        title = record.get("display_name") or room.title
+        properties = record.get("properties", link.properties)
+        if title != room.title:
+            room.title = title
+            changed_rooms.append(room)
+        if properties != link.properties:
+            link.properties = properties
+            changed_links.append(link)
+    with transaction.atomic():
+        created = Room.objects.bulk_create(
+            [
+                Room(
+                    workspace_id=connection.workspace_id,
+                    title=room.get("display_name") or room["name"],
+                    slug=slugs[room["name"]],
+                    created_at=room["created_at"],
+                )
+                for room in new
+            ]
+        )
+        VideoRoom.objects.bulk_create(
+            [
+                VideoRoom(
+                    workspace_id=connection.workspace_id,
+                    connection=connection,
+                    upstream_id=record["id"],
+                    room=room,
+                    properties=record.get("properties", {}),
+                )
+                for record, room in zip(new, created, strict=True)
+            ]
+        )
+        Room.objects.bulk_update(changed_rooms, ["title", "updated_at"])
+        VideoRoom.objects.bulk_update(changed_links, ["properties"])
+    ids = {upstream_id: link.room_id for upstream_id, link in links.items()}
+    ids.update({record["id"]: room.pk for record, room in zip(new, created, strict=True)})
+    updated = len(
+        {link.upstream_id for link in changed_links}
+        | {link.upstream_id for link in links.values() if link.room in changed_rooms}
+    )
+    return ids, {"created": len(new), "updated": updated, "unchanged": len(links) - updated}
+
+
+def video_room_ids(*, connection: Connection, upstream_ids: set[str]) -> dict[str, uuid.UUID]:
+    return dict(
+        VideoRoom.objects.filter(connection=connection, upstream_id__in=upstream_ids).values_list(
+            "upstream_id", "room_id"
+        )
+    )
+
+
+def contacts_write(*, workspace_id: int, contacts: list[dict]) -> dict[str, tuple]:
+    """Contacts ``{email, name, created_at}`` (emails lower-cased): created when new, named
+    when upstream names them, and dated back when upstream saw them first. Returns per email
+    the contact's id and whether it was ``created``, ``updated`` or ``unchanged``."""
+    emails = {contact["email"]: contact for contact in contacts}
+
+    def rows():
+        return (
+            Contact.objects.filter(workspace_id=workspace_id)
+            .annotate(email_key=Lower("email"))
+            .filter(email_key__in=emails)
+            .order_by("email_key")
+        )
+
+    outcome, changed = {}, []
+    existing = {row.email_key: row for row in rows().select_for_update()}
+    for email, contact in emails.items():
+        row = existing.get(email)
+        if row is None:
+            outcome[email] = "created"
+            continue
+        name = contact["name"] or row.name
+        created_at = min(row.created_at, contact["created_at"])
+        outcome[email] = "unchanged"
+        if (name, created_at) != (row.name, row.created_at):
+            row.name, row.created_at = name, created_at
+            changed.append(row)
+            outcome[email] = "updated"
+    Contact.objects.bulk_create(
+        [
+            Contact(
+                workspace_id=workspace_id,
+                email=email,
+                name=contact["name"] or "",
+                created_at=contact["created_at"],
+            )
+            for email, contact in sorted(emails.items())
+            if outcome[email] == "created"
+        ],
+        ignore_conflicts=True,  # a contact created meanwhile by an ingested event
+    )
+    Contact.objects.bulk_update(changed, ["name", "created_at"])
+    return {row.email_key: (row.pk, outcome[row.email_key]) for row in rows()}
+
+
+def pulled_event_counts(*, contact_ids: list, prefix: str) -> dict:
+    """How many pulled events (client id starting with ``prefix``) each contact has."""
+    rows = (
+        ContactEvent.objects.filter(contact_id__in=contact_ids, client_id__startswith=prefix)
+        .values("contact_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["contact_id"]: row["n"] for row in rows}
+
+
+def pulled_events_prune(*, contact_ids: list, prefix: str, keep: set[str]) -> int:
+    """Delete the contacts' pulled events that upstream no longer lists."""
+    deleted, _ = (
+        ContactEvent.objects.filter(contact_id__in=contact_ids, client_id__startswith=prefix)
+        .exclude(client_id__in=keep)
+        .delete()
+    )
+    return deleted
+
+
+def recordings_update(*, workspace_id: int, recordings: dict[str, dict]) -> set[str]:
+    """Bring stored recordings (by client id) to the given ``{duration_seconds, status,
+    room_id}``; returns the client ids that changed."""
+    changed = []
+    for row in Recording.objects.filter(workspace_id=workspace_id, client_id__in=recordings):
+        wanted = recordings[row.client_id]
+        current = (row.duration_seconds, row.status, row.room_id)
+        if current != (wanted["duration_seconds"], wanted["status"], wanted["room_id"]):
+            row.duration_seconds, row.status = wanted["duration_seconds"], wanted["status"]
+            row.room_id = wanted["room_id"]
+            changed.append(row)
+    Recording.objects.bulk_update(changed, ["duration_seconds", "status", "room"])
+    return {row.client_id for row in changed}
+
+
+def unix(value: int) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC)
