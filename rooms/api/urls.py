@@ -1,10 +1,11 @@
 from django.urls import path
 
+from config.transactions import atomic_writes
 from rooms.api import views
 
 urlpatterns = [
-    path("v2/rooms", views.RoomsView.as_view(), name="rooms"),
-    path("v2/rooms/<str:room_id>", views.RoomView.as_view(), name="room"),
+    path("v2/rooms", atomic_writes(views.RoomsView.as_view()), name="rooms"),
+    path("v2/rooms/<str:room_id>", atomic_writes(views.RoomView.as_view()), name="room"),
     path("v2/sections", views.SectionsView.as_view(), name="sections"),
     path("v2/sections/<str:section_id>", views.SectionView.as_view(), name="section"),
     path("v2/pages", views.PagesView.as_view(), name="pages"),

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from rooms.models import Engagement, Room, RoomMember
 from tests.rooms.factories import (
@@ -469,3 +470,29 @@ def test_list_query_count_is_fixed(cast, django_assert_max_num_queries, sort_by)
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(URL, {"sortBy": sort_by, "limit": 100})
     assert len(response.json()["results"]) == 32
+
+
+# --- transactions -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reads_run_without_a_transaction_and_writes_in_one(cast):
+    """The hot reads pay no BEGIN/COMMIT; a write stays all or nothing."""
+    client = cast.owner.client()
+    room = RoomFactory(workspace=cast.workspace)
+    in_transaction = []
+
+    def record(execute, sql, params, many, context):
+        in_transaction.append(connection.in_atomic_block)
+        return execute(sql, params, many, context)
+
+    for path in (URL, url(room), f"{url(room)}/analytics"):
+        in_transaction.clear()
+        with connection.execute_wrapper(record):
+            assert client.get(path).status_code == 200
+        assert in_transaction, path
+        assert not any(in_transaction), path
+    in_transaction.clear()
+    with connection.execute_wrapper(record):
+        assert client.patch(url(room), {"title": "Renamed"}, format="json").status_code == 200
+    assert all(in_transaction)
