@@ -13,7 +13,6 @@ falls in [start, end) — the assumption the provider's README states. Faults ar
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, unquote
@@ -42,7 +41,6 @@ class FakeChatbotPlatform(FakeUpstream):
         self.workflows = [dict(workflow) for workflow in WORKFLOWS]
         self.on_list: Callable[[dict], object] | None = None
         self.ignore_message_paging = False
-        self.delay = 0.0  # seconds before each answer (latency, or time to kill a worker)
         self._counter = 0
 
     def authorized(self, method: str, path: str, headers) -> bool:
@@ -142,8 +140,6 @@ class FakeChatbotPlatform(FakeUpstream):
         return 200, messages[skip : skip + limit]
 
     def route(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
-        if self.delay:
-            time.sleep(self.delay)
         parts = [unquote(part) for part in path.strip("/").split("/")]
         if method != "GET" or parts[:1] != ["api"]:
             return 404, {"message": "not found"}

@@ -4,13 +4,12 @@ deleting the field from ``fake.rooms[id]``.
 
 ``populate`` fills it with rooms whose analytics have sections, pages, action items,
 assignees, viewership and engagements, drawn from a fixed cast of people (``INTERNAL`` are the
-seller's team, ``EXTERNAL`` buyers); ``delay`` makes every request take that long.
+seller's team, ``EXTERNAL`` buyers).
 """
 
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -59,10 +58,6 @@ class FakeRoomsPlatform(FakeUpstream):
             {"id": "st-open", "title": "Open", "defaultStatus": True},
             {"id": "st-won", "title": "Won", "defaultStatus": False},
         ]
-        self.delay = 0.0
-        # Requests being answered now, and the most at once (how many a client overlaps).
-        self.in_flight = 0
-        self.max_in_flight = 0
         # Called with the room id before each analytics answer (to change things mid-run).
         self.on_analytics: Callable[[str], object] | None = None
 
@@ -268,18 +263,6 @@ class FakeRoomsPlatform(FakeUpstream):
             return 200, {"title": room["title"], **analytics}
 
     def route(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
-        with self._lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            if self.delay:
-                time.sleep(self.delay)
-            return self._route(method, path, query, body)
-        finally:
-            with self._lock:
-                self.in_flight -= 1
-
-    def _route(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
         parts = path.strip("/").split("/")
         if parts[:2] != ["api", "v2"]:
             return 404, {"message": "not found"}

@@ -1,6 +1,10 @@
 """The machinery every fake upstream shares: a real HTTP server on 127.0.0.1 in a thread, an
 auth header check, a request log, and faults that can be switched on per request.
 
+``delay`` makes every answer (faults and refusals included) take that long, as a real
+upstream's round trip does; ``in_flight`` and ``max_in_flight`` count the requests being
+answered now and the most at once (how many a client overlaps).
+
 Faults (``inject`` for the next matching requests, ``fault_rate`` for random ones):
     "429"            429 with ``Retry-After: <retry_after seconds>``
     "429-date"       429 with ``Retry-After: <HTTP date retry_after seconds ahead>``
@@ -21,6 +25,7 @@ import json
 import random
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,6 +70,9 @@ class FakeUpstream:
         self.fault_methods: tuple[str, ...] = ("GET", "POST", "PATCH")
         self.retry_after = 1
         self.slow_seconds = 1.5
+        self.delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.faults_served: list[str] = []
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
@@ -192,6 +200,18 @@ def _handler_for(fake: FakeUpstream) -> type[BaseHTTPRequestHandler]:
             return False
 
         def _serve(self, method: str) -> None:
+            with fake._lock:
+                fake.in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+            try:
+                if fake.delay:
+                    time.sleep(fake.delay)
+                self._answer(method)
+            finally:
+                with fake._lock:
+                    fake.in_flight -= 1
+
+        def _answer(self, method: str) -> None:
             split = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""

@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import random
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -57,7 +56,6 @@ class FakeVideoPlatform(FakeUpstream):
         self.events: dict[int, list[dict]] = {}
         self.ignore_since = False
         self.on_contacts: Callable[[dict], object] | None = None
-        self.delay = 0.0  # seconds before each answer (latency, or time to kill a worker)
         self._ids = 0
 
     def authorized(self, method: str, path: str, headers) -> bool:
@@ -216,8 +214,6 @@ class FakeVideoPlatform(FakeUpstream):
             return self._page([dict(c) for c in found], "contacts", query)
 
     def route(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
-        if self.delay:
-            time.sleep(self.delay)
         parts = path.strip("/").split("/")
         if method != "GET" or parts[:1] != ["api"]:
             return 404, {"error": "not_found"}
