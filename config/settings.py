@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The console's pages in the staff member's time zone (the API stays in UTC).
+    "console.middleware.StaffTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 page.
     "axes.middleware.AxesMiddleware",
@@ -200,6 +202,8 @@ CONTENT_SECURITY_POLICY = {
 # --- Time and language ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# The console writes each time's zone beside it (console/formats).
+FORMAT_MODULE_PATH = ["console.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -292,6 +296,7 @@ UNFOLD = {
         "show_all_applications": True,
         "navigation": "console.navigation.sidebar_navigation",
     },
+    "ACCOUNT": {"navigation": "console.navigation.account_links"},
 }
 
 # --- Celery -----------------------------------------------------------------------------------

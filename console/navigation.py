@@ -99,3 +99,19 @@ def sidebar_navigation(request) -> list[dict]:
                 {"title": group, "separator": True, "collapsible": True, "items": items}
             )
     return navigation
+
+
+def account_links(request) -> list[dict]:
+    """The user menu (settings.UNFOLD["ACCOUNT"]["navigation"]): the staff member's profile,
+    where they set their time zone, and the password change. None on the login page."""
+    if not request.user.is_authenticated:
+        return []
+    links = [
+        {
+            "title": "Profile and time zone",
+            "link": reverse("admin:workspaces_user_change", args=[request.user.pk]),
+        }
+    ]
+    if request.user.has_usable_password():
+        links.append({"title": "Change password", "link": reverse("admin:password_change")})
+    return links

@@ -8,6 +8,7 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.urls import path
+from django.utils import timezone
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from console.charts import line_chart
@@ -25,6 +26,7 @@ from events.models import (
 )
 from workspaces.admin_scoping import WorkspaceScopedAdmin, WorkspaceScopedAdminMixin
 from workspaces.models import Membership
+from workspaces.timezones import time_label
 
 
 class EventsScopedMixin(WorkspaceScopedAdminMixin):
@@ -122,11 +124,12 @@ class SessionAdmin(EventsScopedMixin, ModelAdmin):
 
     @admin.display(description="starts", ordering="starts_at")
     def starts_in_zone(self, session: Session) -> str:
-        """The wall clock the organizer chose, with its zone (and UTC when it differs)."""
+        """The wall clock the organizer chose, with its zone, and the time in the staff
+        member's zone when it differs (console.middleware)."""
         local = f"{session.date:%Y-%m-%d} {session.time:%H:%M} {session.timezone}"
-        if session.timezone == "UTC":
+        if session.timezone == timezone.get_current_timezone_name():
             return local
-        return f"{local} ({session.starts_at:%H:%M} UTC)"
+        return f"{local} ({time_label(session.starts_at)})"
 
     @admin.display(description="registrants", ordering="registrants_count")
     def registrants_count(self, session: Session) -> int:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from events.timing import access_window, local_start
 from workspaces.models import WorkspaceOwned
+from workspaces.timezones import time_label
 
 
 def new_token() -> str:
@@ -361,4 +362,4 @@ class ChatMessage(models.Model):
         indexes = [models.Index(fields=["session", "kind", "sent_at"], name="chat_by_time")]
 
     def __str__(self) -> str:
-        return f"{self.kind} message at {self.sent_at:%Y-%m-%d %H:%M}"
+        return f"{self.kind} message at {time_label(self.sent_at)}"

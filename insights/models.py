@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from workspaces.models import WorkspaceOwned
+from workspaces.timezones import time_label
 
 
 class Flow(WorkspaceOwned):
@@ -89,7 +90,7 @@ class ChatMessage(WorkspaceOwned):
         ordering = ["sent_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.direction} {self.sent_at:%Y-%m-%d %H:%M}: {self.text[:40]}"
+        return f"{self.direction} {time_label(self.sent_at)}: {self.text[:40]}"
 
 
 class FlowTrigger(WorkspaceOwned):
@@ -112,7 +113,7 @@ class FlowTrigger(WorkspaceOwned):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.flow} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.flow} at {time_label(self.at)}"
 
 
 class BookingPage(WorkspaceOwned):
@@ -176,7 +177,7 @@ class ContactEvent(WorkspaceOwned):
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.event_type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.event_type} at {time_label(self.occurred_at)}"
 
 
 class Recording(WorkspaceOwned):

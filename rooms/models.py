@@ -21,6 +21,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from workspaces.models import WorkspaceOwned
+from workspaces.timezones import time_label
 
 
 class Access(models.TextChoices):
@@ -489,7 +490,7 @@ class Visit(WorkspaceOwned, ViewerMixin):
         ]
 
     def __str__(self) -> str:
-        return f"{self.viewer} visited {self.room} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.viewer} visited {self.room} at {time_label(self.at)}"
 
 
 class RoomTotals(models.Model):

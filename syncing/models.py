@@ -13,6 +13,7 @@ from django.utils import timezone
 from syncing import crypto
 from syncing.urlguard import validate_upstream_url
 from workspaces.models import WorkspaceOwned, WorkspaceQuerySet
+from workspaces.timezones import time_label
 
 
 class Connection(WorkspaceOwned):
@@ -148,7 +149,7 @@ class SyncRun(WorkspaceOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.stream} of {self.connection_id} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.stream} of {self.connection_id} at {time_label(self.started_at)}"
 
 
 def _idempotency_key() -> str:

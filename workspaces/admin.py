@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
@@ -17,6 +18,7 @@ from workspaces.services import (
     api_key_revoke,
     workspace_delete,
 )
+from workspaces.timezones import time_label
 
 
 @admin.register(User)
@@ -29,9 +31,15 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     search_fields = ["email", "full_name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("full_name", "job_title")}),
+        ("Profile", {"fields": ("full_name", "job_title", "time_zone")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    # What staff who are not superusers see of a user, and edit of themselves (their profile,
+    # linked from the user menu): no password hash link, no access flags.
+    profile_fieldsets = (
+        (None, {"fields": ("email",)}),
+        ("Profile", {"fields": ("full_name", "job_title", "time_zone")}),
     )
     add_fieldsets = ((None, {"fields": ("email", "full_name", "password1", "password2")}),)
 
@@ -47,14 +55,32 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.is_staff
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return self.profile_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if request.user.is_superuser else ("email",)
+
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+        """Superusers change anyone; other staff only their own profile."""
+        return request.user.is_superuser or (
+            obj is not None and request.user.is_staff and obj.pk == request.user.pk
+        )
 
     def has_add_permission(self, request):
         return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def user_change_password(self, request, id, form_url=""):
+        # Changing one's own password goes through the user menu's form, which asks for the
+        # current one; this form does not.
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
 
 class MembershipInline(WorkspaceScopedAdminMixin, TabularInline):
@@ -128,7 +154,7 @@ class ApiKeyAdmin(WorkspaceScopedAdmin):
         editable = self._scoped(request, queryset, EDITOR_ROLES)
         for api_key in editable.filter(revoked_at__isnull=True):
             api_key_revoke(api_key=api_key)
-        self.message_user(request, f"Revoked at {timezone.now():%Y-%m-%d %H:%M} UTC.")
+        self.message_user(request, f"Revoked at {time_label(timezone.now())}.")
 
 
 @admin.register(WorkerHeartbeat)

@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from workspaces.timezones import validate_time_zone
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -28,6 +30,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=255, blank=True)
     job_title = models.CharField(max_length=255, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/Paris. The console shows times in this zone; "
+        "blank: your workspace's default zone, else UTC.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -59,6 +68,13 @@ class Workspace(models.Model):
         max_length=255, blank=True, help_text="Shown as the room analytics' internal company."
     )
     brand_color = models.CharField(max_length=7, blank=True, help_text="Hex color, e.g. #1F6FEB")
+    default_time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/Paris: the console's zone for members who set none "
+        "(blank: UTC).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"

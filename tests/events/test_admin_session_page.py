@@ -43,7 +43,7 @@ def test_the_session_page_shows_counts_and_report_links(staff, session):
     assert 'data-figure="session.registered">3<' in html
     assert 'data-figure="session.attended">1<' in html
     assert 'data-figure="session.watched_replay">1<' in html
-    assert "2026-05-05 16:00 Europe/Berlin (2026-05-05 14:00 UTC)" in html
+    assert "2026-05-05 16:00 Europe/Berlin (5 May 2026, 14:00 UTC)" in html
     survey = session.surveys.get()
     for report in ("registrants", "attendee-chat", "operator-chat", f"survey-{survey.pk}"):
         assert f"/admin/events/session/{session.pk}/report/{report}.csv" in html
@@ -74,7 +74,7 @@ def test_another_workspaces_session_report_is_not_found(cast, client, session):
 
 def test_the_sessions_list_shows_counts_and_zone(staff, session):
     html = staff.get("/admin/events/session/").content.decode()
-    assert "2026-05-05 16:00 Europe/Berlin (14:00 UTC)" in html
+    assert "2026-05-05 16:00 Europe/Berlin (5 May 2026, 14:00 UTC)" in html
     cells = dict(re.findall(r'class="field-(\w+)[^>]*>\s*([^<]*?)\s*<', html))
     assert cells["registrants_count"] == "3"
     assert cells["attendees_count"] == "1"
