@@ -6,17 +6,25 @@ faults converge without duplicates."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from insights.models import BookingPage, ContactEvent, Recording
 from rooms.models import Contact, Room
+from syncing.coordination import redis_client
+from syncing.health import sync_health
 from syncing.models import Connection, SyncRun, VideoRoom
 from syncing.providers.video_platform.pull import NO_EMAIL_DOMAIN
+from syncing.schedules import connection_schedules, schedule_every_minutes
 from syncing.services import connection_create
 from syncing.streams import stream_run
+from syncing.tasks import run_stream
+from tests.conftest import wait_until
 from tests.factories import WorkspaceFactory
+from tests.syncing.conftest import admin_edit_connection
 from tests.syncing.fakes.video_platform import (
     PAGES,
     ROOMS,
@@ -393,3 +401,92 @@ def test_refused_credentials_mark_the_connection_for_reauthentication(connection
     assert run.status == SyncRun.Status.FAILED
     connection.refresh_from_db()
     assert connection.status == Connection.Status.NEEDS_REAUTH
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_run_leaves_nothing_duplicated(short_lock_worker, fake):
+    """Issue 16: a real worker SIGKILLed while it reads the second contacts page; the next
+    run (its lock expired) stores what is missing and nothing twice."""
+    worker = short_lock_worker
+    workspace = WorkspaceFactory()
+    connection_ = connect(workspace, fake)
+    fake.populate(250)  # three contacts pages
+    fake.delay = 0.02  # slow enough for the kill to land while page 2 is read
+    first_page = len(fake.rooms) + len(fake.recordings) + 100
+
+    run_stream.delay(connection_.pk, "workspace", SyncRun.Trigger.MANUAL, False)
+    killed = wait_until(
+        lambda: SyncRun.objects.filter(connection=connection_, created__gte=first_page).first(),
+        timeout=120,
+        interval=0.05,
+    )
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    wait_until(lambda: not redis_client().exists(f"sync:lock:run:{connection_.pk}:workspace"))
+    fake.delay = 0.0
+
+    run = pull(connection_)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.created + run.updated + run.unchanged == first_page + 150
+    assert run.created < 150 + 1  # the killed run's first page was kept
+    assert stored_events(workspace) == upstream_events(fake)
+    assert ContactEvent.objects.for_workspace(workspace).count() == len(fake.all_events())
+    assert Contact.objects.for_workspace(workspace).count() == len(fake.contacts)
+    assert Room.objects.for_workspace(workspace).count() == len(fake.rooms)
+    assert VideoRoom.objects.filter(connection=connection_).count() == len(fake.rooms)
+    assert Recording.objects.for_workspace(workspace).count() == len(fake.recordings)
+    killed.refresh_from_db()
+    assert killed.status == SyncRun.Status.FAILED
+
+
+def test_a_video_connection_is_set_up_and_tested_from_the_admin(client, staff, fake):
+    """Issue 16 item 3: the connection type in the admin, its key and webhook secret
+    encrypted at rest, a refused key marks it for re-authentication, the right one tests OK,
+    its schedules are stored, and it shows on the dashboard's sync health panel."""
+    client.force_login(staff.owner.user)
+    form = {
+        "workspace": staff.workspace.pk,
+        "provider": "video_platform",
+        "name": "Our Nexus",
+        "base_url": fake.url,
+        "api_key": "lnx_mistyped",
+        "webhook_secret": WEBHOOK_SECRET,
+        "enabled": "on",
+        "options": json.dumps({"workspace_id": fake.workspace_id}),
+        "schedule_workspace_every": "30",
+        "schedule_workspace_on": "on",
+        "schedule_workspace_full_refresh_every": "720",
+        "schedule_workspace_full_refresh_on": "on",
+    }
+
+    refused = client.post("/admin/syncing/connection/add/", form, follow=True)
+
+    connection_ = Connection.objects.get(name="Our Nexus")
+    assert "refused the credentials" in refused.content.decode()
+    assert connection_.status == Connection.Status.NEEDS_REAUTH
+    stored_secret = Connection.objects.values_list("credentials_encrypted", flat=True).get(
+        pk=connection_.pk
+    )
+    for secret in ("lnx_mistyped", WEBHOOK_SECRET):
+        assert secret not in stored_secret
+    assert connection_.credentials == {"api_key": "lnx_mistyped", "webhook_secret": WEBHOOK_SECRET}
+    assert sorted(schedule_every_minutes(t) for t in connection_schedules(connection_)) == [30, 720]
+    [row] = sync_health(workspace=staff.workspace, now=datetime.now(UTC))["connections"]
+    assert (row["name"], row["status"]) == ("Our Nexus", Connection.Status.NEEDS_REAUTH)
+    assert "Our Nexus" in client.get("/admin/").content.decode()
+
+    fake.populate(3)
+    admin_edit_connection(
+        client,
+        connection_,
+        api_key=fake.api_key,
+        options=json.dumps({"workspace_id": fake.workspace_id}),
+    )
+    tested = client.post(f"/admin/syncing/connection/{connection_.pk}/test/", follow=True)
+
+    connection_.refresh_from_db()
+    assert connection_.status == Connection.Status.OK
+    assert f"{len(fake.rooms)} rooms readable" in tested.content.decode()
+    assert connection_.credentials["webhook_secret"] == WEBHOOK_SECRET  # blank kept it

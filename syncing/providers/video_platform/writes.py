@@ -36,6 +36,7 @@ def _free_slugs(workspace_id: int, names: list[str]) -> dict[str, str]:
     return slugs
 
 
+@transaction.atomic  # the links stay locked until the rooms are written
 def video_rooms_write(
     *, connection: Connection, rooms: list[dict]
 ) -> tuple[dict[str, uuid.UUID], dict[str, int]]:
@@ -63,32 +64,31 @@ def video_rooms_write(
         if properties != link.properties:
             link.properties = properties
             changed_links.append(link)
-    with transaction.atomic():
-        created = Room.objects.bulk_create(
-            [
-                Room(
-                    workspace_id=connection.workspace_id,
-                    title=room.get("display_name") or room["name"],
-                    slug=slugs[room["name"]],
-                    created_at=room["created_at"],
-                )
-                for room in new
-            ]
-        )
-        VideoRoom.objects.bulk_create(
-            [
-                VideoRoom(
-                    workspace_id=connection.workspace_id,
-                    connection=connection,
-                    upstream_id=record["id"],
-                    room=room,
-                    properties=record.get("properties", {}),
-                )
-                for record, room in zip(new, created, strict=True)
-            ]
-        )
-        Room.objects.bulk_update(changed_rooms, ["title", "updated_at"])
-        VideoRoom.objects.bulk_update(changed_links, ["properties"])
+    created = Room.objects.bulk_create(
+        [
+            Room(
+                workspace_id=connection.workspace_id,
+                title=room.get("display_name") or room["name"],
+                slug=slugs[room["name"]],
+                created_at=room["created_at"],
+            )
+            for room in new
+        ]
+    )
+    VideoRoom.objects.bulk_create(
+        [
+            VideoRoom(
+                workspace_id=connection.workspace_id,
+                connection=connection,
+                upstream_id=record["id"],
+                room=room,
+                properties=record.get("properties", {}),
+            )
+            for record, room in zip(new, created, strict=True)
+        ]
+    )
+    Room.objects.bulk_update(changed_rooms, ["title", "updated_at"])
+    VideoRoom.objects.bulk_update(changed_links, ["properties"])
     ids = {upstream_id: link.room_id for upstream_id, link in links.items()}
     ids.update({record["id"]: room.pk for record, room in zip(new, created, strict=True)})
     updated = len(
@@ -106,6 +106,7 @@ def video_room_ids(*, connection: Connection, upstream_ids: set[str]) -> dict[st
     )
 
 
+@transaction.atomic  # the rows stay locked until they are written
 def contacts_write(*, workspace_id: int, contacts: list[dict]) -> dict[str, tuple]:
     """Contacts ``{email, name, created_at}`` (emails lower-cased): created when new, named
     when upstream names them, and dated back when upstream saw them first. Returns per email
