@@ -60,6 +60,11 @@ DEFAULTS: dict[str, object] = {
     "SYNC_OUTBOX_SENDING_TIMEOUT": 45 * 60,
     # Messages the sweeper enqueues per pass.
     "SYNC_OUTBOX_SWEEP_BATCH": 500,
+    # Once the broker's queue is empty, a due message still unclaimed this long after its
+    # time has lost its task (a retry held by a killed worker, say) and the sweeper sends
+    # another. Long enough that a task just handed to a worker, or a retry a busy worker
+    # holds for its time, is not doubled (a double delivers nothing twice, but costs a claim).
+    "SYNC_OUTBOX_REQUEUE_AFTER": 120,
     # Extra modules that register outbox handlers at start-up (besides each installed app's
     # ``outbox_handlers`` module). Also read from the environment, comma-separated.
     "SYNC_OUTBOX_HANDLER_MODULES": [],

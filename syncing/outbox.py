@@ -1,9 +1,19 @@
 """The outbox: local changes delivered upstream after commit, retried from the database.
 
 A caller writes its change and ``outbox_enqueue(...)`` in one transaction; a task is sent on
-commit; a periodic sweeper picks up whatever is due (retries, messages whose task was lost,
-messages of dead workers). Delivery claims the row (SELECT ... FOR UPDATE SKIP LOCKED on a
-pending, due row), calls the kind's handler outside any transaction, and records the outcome.
+commit. Delivery claims the row (SELECT ... FOR UPDATE SKIP LOCKED on a pending, due row), calls
+the kind's handler outside any transaction, and records the outcome; a transient failure
+schedules the retry's task for its backoff time (Celery ``eta``), so ``next_attempt_at`` is
+when the message's task is due to run.
+
+A periodic sweeper is the safety net for tasks that never run, and re-sends only those:
+messages of dead workers (``sending`` past SYNC_OUTBOX_SENDING_TIMEOUT); every due message when
+the broker has lost what it held (Redis restarted without persistence: the marker key the
+last sweep left is gone); and, once the broker's queue is empty, due messages still unclaimed
+SYNC_OUTBOX_REQUEUE_AFTER after their time (a task lost some other way, e.g. a retry held by
+a killed worker). While tasks are queued it leaves pending messages alone: a backlog is
+drained by the workers, not copied. A re-sent message is stamped with the time of its new
+task, so it is not re-sent again before another grace period.
 """
 
 from __future__ import annotations
@@ -11,9 +21,10 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from celery import current_app
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
@@ -106,17 +117,20 @@ def outbox_enqueue(
     return message
 
 
-def _deliver_after_commit(message_id: int) -> None:
-    transaction.on_commit(lambda: _enqueue(message_id))
+def _deliver_after_commit(message_id: int, *, eta: datetime | None = None) -> None:
+    transaction.on_commit(lambda: _enqueue(message_id, eta=eta))
 
 
-def _enqueue(message_id: int) -> None:
-    """Hand the message to a worker. With the broker unreachable the message waits, stored,
-    for the sweeper: the change that wrote it has committed and must not answer an error."""
+def _enqueue(message_id: int, *, eta: datetime | None = None) -> None:
+    """Hand the message to a worker, to run at ``eta`` (at once when None or past). With the
+    broker unreachable the message waits, stored, for the sweeper: the change that wrote it
+    has committed and must not answer an error."""
     from syncing.tasks import deliver_outbox_message
 
+    if eta is not None and eta <= timezone.now():
+        eta = None
     try:
-        deliver_outbox_message.delay(message_id)
+        deliver_outbox_message.apply_async((message_id,), eta=eta)
     except OperationalError:
         logger.warning("outbox message %s left for the sweeper: broker unreachable", message_id)
 
@@ -152,8 +166,8 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=max(delay, retry_after or 0))
 
 
-def _settle(message: OutboxMessage, **changes) -> None:
-    """Record the outcome of our claim (only while the row is still ours)."""
+def _settle(message: OutboxMessage, **changes) -> bool:
+    """Record the outcome of our claim (only while the row is still ours); whether it was."""
     changes["updated_at"] = timezone.now()
     settled = OutboxMessage.objects.filter(
         pk=message.pk, status=OutboxMessage.Status.SENDING
@@ -162,6 +176,7 @@ def _settle(message: OutboxMessage, **changes) -> None:
         setattr(message, field, value)
     if settled and changes.get("status") == OutboxMessage.Status.FAILED:
         outbox_failed_alert(message=message)
+    return bool(settled)
 
 
 def _describe(error: Exception) -> str:
@@ -174,42 +189,49 @@ def _handle_failure(message: OutboxMessage, error: Exception) -> None:
     now = timezone.now()
     if isinstance(error, AuthError):
         # Not the message's fault: wait for new credentials without using up an attempt.
-        _settle(
+        _retry_at(
             message,
-            status=OutboxMessage.Status.PENDING,
+            now + _backoff(1, None),
             attempts=message.attempts - 1,
-            next_attempt_at=now + _backoff(1, None),
             last_error=_describe(error),
         )
     elif isinstance(error, TransientError) and message.attempts < conf.get(
         "SYNC_OUTBOX_MAX_ATTEMPTS"
     ):
         retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
-        _settle(
-            message,
-            status=OutboxMessage.Status.PENDING,
-            next_attempt_at=now + _backoff(message.attempts, retry_after),
-            last_error=_describe(error),
+        _retry_at(
+            message, now + _backoff(message.attempts, retry_after), last_error=_describe(error)
         )
     else:
         _settle(message, status=OutboxMessage.Status.FAILED, last_error=_describe(error))
 
 
+def _retry_at(message: OutboxMessage, when: datetime, **changes) -> None:
+    """Put the message back to pending and schedule its task for ``when``."""
+    if _settle(message, status=OutboxMessage.Status.PENDING, next_attempt_at=when, **changes):
+        _deliver_after_commit(message.pk, eta=when)
+
+
 def _deliver_next_of_object(message: OutboxMessage) -> None:
     if not message.object_key:
         return
-    next_id = (
+    following = (
         OutboxMessage.objects.filter(
             connection_id=message.connection_id,
             object_key=message.object_key,
             status=OutboxMessage.Status.PENDING,
         )
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "next_attempt_at")
         .first()
     )
-    if next_id is not None:
-        _deliver_after_commit(next_id)
+    if following is not None:
+        next_id, due = following
+        # Stamped as sent now: the sweeper's grace period counts from this task.
+        OutboxMessage.objects.filter(pk=next_id, next_attempt_at__lt=timezone.now()).update(
+            next_attempt_at=timezone.now()
+        )
+        _deliver_after_commit(next_id, eta=due)
 
 
 def _record_delivery(message: OutboxMessage, handler: OutboxHandler, upstream_id: str) -> None:
@@ -264,25 +286,53 @@ def outbox_message_deliver(*, message_id: int) -> str | None:
 class SweepResult:
     recovered: int
     enqueued: int
+    broker_lost: bool
+
+
+BROKER_MARKER = "flowsync:outbox:broker-marker"
+
+
+def _broker_state() -> tuple[bool, int]:
+    """Whether the broker lost what it held since the last sweep (our marker key is gone: a
+    Redis restarted without persistence, or flushed), and how many tasks wait in the default
+    queue. Brokers other than Redis keep their queues across restarts: never lost."""
+    with current_app.connection_for_write() as connection:
+        channel = connection.default_channel
+        waiting = channel.queue_declare(queue=current_app.conf.task_default_queue).message_count
+        client = getattr(channel, "client", None)
+        lost = bool(client.set(BROKER_MARKER, "1", nx=True)) if client is not None else False
+    return lost, waiting
 
 
 def outbox_sweep() -> SweepResult:
-    """Put messages of dead workers back to pending and enqueue every due message."""
+    """Re-send the messages whose task will not run (see the module docstring)."""
     from syncing.tasks import deliver_outbox_message
 
     now = timezone.now()
     stuck_since = now - timedelta(seconds=conf.get("SYNC_OUTBOX_SENDING_TIMEOUT"))
-    recovered = OutboxMessage.objects.filter(
+    stuck = OutboxMessage.objects.filter(
         status=OutboxMessage.Status.SENDING, claimed_at__lt=stuck_since
-    ).update(status=OutboxMessage.Status.PENDING, next_attempt_at=now, updated_at=now)
-    due = list(
-        OutboxMessage.objects.deliverable(now)
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[: conf.get("SYNC_OUTBOX_SWEEP_BATCH")]
     )
-    for message_id in due:
+    recovered = list(stuck.values_list("pk", flat=True))
+    stuck.filter(pk__in=recovered).update(
+        status=OutboxMessage.Status.PENDING, next_attempt_at=now, updated_at=now
+    )
+    broker_lost, waiting = _broker_state()
+    lost = []
+    if broker_lost:
+        lost = list(OutboxMessage.objects.deliverable(now).values_list("pk", flat=True))
+    elif not waiting:
+        overdue = now - timedelta(seconds=conf.get("SYNC_OUTBOX_REQUEUE_AFTER"))
+        lost = list(
+            OutboxMessage.objects.deliverable(overdue)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[: conf.get("SYNC_OUTBOX_SWEEP_BATCH")]
+        )
+    OutboxMessage.objects.filter(pk__in=lost, next_attempt_at__lt=now).update(next_attempt_at=now)
+    resend = list(dict.fromkeys(recovered + lost))
+    for message_id in resend:
         deliver_outbox_message.delay(message_id)
-    return SweepResult(recovered=recovered, enqueued=len(due))
+    return SweepResult(recovered=len(recovered), enqueued=len(resend), broker_lost=broker_lost)
 
 
 def outbox_message_retry(*, message: OutboxMessage) -> bool:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,6 +22,7 @@ from syncing.outbox import (
     outbox_sweep,
 )
 from syncing.services import connection_merge_credentials
+from syncing.tasks import deliver_outbox_message
 from tests.syncing.fakes.handlers import CREATE, UPDATE, RoomCreate, reference
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_handlers")]
@@ -34,6 +39,52 @@ def enqueue(connection, n: int, kind: str = CREATE, **fields) -> list[OutboxMess
             )
             for i in range(n)
         ]
+
+
+@dataclass
+class Task:
+    name: str
+    args: list
+    eta: datetime | None
+
+
+class Broker:
+    """The test broker (Redis): its default queue read without consuming, and a restart."""
+
+    def __init__(self, channel):
+        self.client = channel.client
+        self.queue = current_app.conf.task_default_queue
+
+    def tasks(self) -> list[Task]:
+        found = []
+        for raw in self.client.lrange(self.queue, 0, -1):
+            envelope = json.loads(raw)
+            args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+            eta = envelope["headers"].get("eta")
+            found.append(
+                Task(envelope["headers"]["task"], args, eta and datetime.fromisoformat(eta))
+            )
+        return found
+
+    def sent_ids(self) -> list[int]:
+        return sorted(task.args[0] for task in self.tasks())
+
+    def purge(self) -> None:
+        self.client.delete(self.queue)
+
+    def restart_without_persistence(self) -> None:
+        self.client.flushdb()
+
+
+@pytest.fixture
+def broker(db):
+    """An empty queue on a broker that has lost nothing since the last sweep."""
+    with current_app.connection_for_write() as connection:
+        broker = Broker(connection.default_channel)
+        outbox_sweep()  # no message yet: it only notes the broker as seen
+        broker.purge()
+        yield broker
+        broker.purge()
 
 
 def deliver_until_settled(rounds: int = 30) -> None:
@@ -188,27 +239,98 @@ def test_credentials_refused_park_messages_until_new_credentials(rooms_connectio
     assert outbox_message_deliver(message_id=message.pk) == "sent"
 
 
-def test_the_sweeper_recovers_messages_of_dead_workers(rooms_connection, rooms_fake, settings):
+def test_the_sweeper_recovers_messages_of_dead_workers(
+    rooms_connection, rooms_fake, settings, broker
+):
     settings.SYNC_OUTBOX_SENDING_TIMEOUT = 60
-    stuck, _waiting, later = enqueue(rooms_connection, 3)
+    stuck, _waiting = enqueue(rooms_connection, 2)
     OutboxMessage.objects.filter(pk=stuck.pk).update(
         status=OutboxMessage.Status.SENDING,
         attempts=1,
         claimed_at=timezone.now() - timedelta(minutes=5),
     )
-    OutboxMessage.objects.filter(pk=later.pk).update(
-        next_attempt_at=timezone.now() + timedelta(hours=1)
-    )
 
     result = outbox_sweep()
 
-    assert (result.recovered, result.enqueued) == (1, 2)
+    assert (result.recovered, result.enqueued) == (1, 1)
+    assert broker.sent_ids() == [stuck.pk]
     stuck.refresh_from_db()
     assert stuck.status == OutboxMessage.Status.PENDING
     # Its dead worker may have created the room: the next attempt looks it up first.
     rooms_fake.add_room(title="Room 0", description=reference(stuck))
     assert outbox_message_deliver(message_id=stuck.pk) == "sent"
     assert len(rooms_fake.rooms) == 1
+
+
+def test_the_sweeper_leaves_messages_whose_task_is_still_queued(
+    rooms_connection, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = enqueue(rooms_connection, 3)
+    # A long backlog: their tasks have waited in the queue for an hour.
+    OutboxMessage.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+
+    result = outbox_sweep()
+
+    assert result.enqueued == 0
+    assert broker.sent_ids() == sorted(m.pk for m in messages)
+
+
+def test_once_the_queue_is_empty_a_message_overdue_past_the_grace_is_sent_again_once(
+    rooms_connection, broker, settings
+):
+    settings.SYNC_OUTBOX_REQUEUE_AFTER = 60
+    # Committed, but their tasks never reached a worker (lost with a killed worker, say).
+    lost, recent = enqueue(rooms_connection, 2)
+    OutboxMessage.objects.filter(pk=lost.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=90)
+    )
+    OutboxMessage.objects.filter(pk=recent.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=30)
+    )
+
+    assert outbox_sweep().enqueued == 1
+    assert broker.sent_ids() == [lost.pk]
+
+    # Its new task is stamped: the next pass does not send it again, even with the queue empty.
+    broker.purge()
+    assert outbox_sweep().enqueued == 0
+
+
+def test_after_the_broker_lost_its_queue_every_due_message_is_sent_again(
+    rooms_connection, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lost = enqueue(rooms_connection, 3)
+    broker.restart_without_persistence()
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue(rooms_connection, 1)
+
+    # The queue is not empty (a task written after the restart), yet the lost ones are sent.
+    result = outbox_sweep()
+
+    assert result.broker_lost
+    assert {m.pk for m in lost} <= set(broker.sent_ids())
+    broker.purge()
+    assert not outbox_sweep().broker_lost
+
+
+def test_a_failed_push_schedules_its_retry_for_its_backoff_time(
+    rooms_connection, rooms_fake, broker, settings, django_capture_on_commit_callbacks
+):
+    settings.SYNC_OUTBOX_BACKOFF_BASE = 60.0
+    (message,) = enqueue(rooms_connection, 1)
+    rooms_fake.inject("503", method="POST")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_outbox_message(message.pk)
+
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.PENDING
+    assert message.next_attempt_at > timezone.now() + timedelta(seconds=25)
+    (task,) = broker.tasks()
+    assert (task.name, task.args) == ("syncing.deliver_outbox_message", [message.pk])
+    assert task.eta == message.next_attempt_at
 
 
 class CreateWhoseFirstStoreFails(RoomCreate):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
+from syncing import conf
 from syncing.models import Connection, OutboxMessage
 from syncing.outbox import outbox_enqueue
 from syncing.services import connection_create
@@ -59,12 +63,14 @@ def test_the_sweeper_delivers_a_message_whose_commit_hook_never_ran(outbox_worke
         base_url=rooms_fake.url,
         api_key=rooms_fake.api_key,
     )
-    # As if the process died between COMMIT and the on-commit hook: a row, no task.
+    # As if the process died between COMMIT and the on-commit hook, longer ago than the
+    # sweeper's grace period: a row, no task.
     message = OutboxMessage.objects.create(
         workspace=connection.workspace,
         connection=connection,
         kind=CREATE,
         payload={"title": "Stranded"},
+        next_attempt_at=timezone.now() - timedelta(seconds=conf.get("SYNC_OUTBOX_REQUEUE_AFTER")),
     )
 
     sweep_outbox.delay()
