@@ -1,9 +1,10 @@
 """Chatbot platform pull against the fake on loopback, beside a plain fetch-and-store baseline.
 
 Fills the fake with N conversations (2-6 messages each), then alternates, ``--pairs`` times:
-flowsync's ``conversations`` stream (a full sync into a fresh workspace, as a worker runs it)
-and a baseline that GETs the same conversation pages and message lists with ``requests`` and
-COPYs each raw JSON message into a table. Prints medians of wall and CPU seconds (this
+flowsync's ``conversations`` stream (a full sync into an empty workspace, as a worker runs it;
+creating the workspaces and deleting them afterwards is outside the timings) and a baseline
+that GETs the same conversation pages and message lists with ``requests`` and COPYs each raw
+JSON message into a table. Prints medians of wall and CPU seconds (this
 process: the pull and the fake) and their ratios (the harness of bench/baseline.py), and
 upstream calls per 1,000 conversations.
 
@@ -42,23 +43,25 @@ from tests.syncing.fakes.chatbot_platform import FakeChatbotPlatform  # noqa: E4
 from workspaces.models import Workspace  # noqa: E402
 
 
-def flowsync_pull(fake: FakeChatbotPlatform, index: int) -> tuple[int, int]:
-    """A full sync into a fresh workspace: (upstream calls, messages stored)."""
+def fresh_connection(fake: FakeChatbotPlatform, index: int) -> Connection:
+    """A connection to the fake in a workspace of its own (set up outside the timings)."""
     workspace = Workspace.objects.create(name=f"chatbot bench {index}", slug=f"cb-{index}")
-    try:
-        conn = connection_create(
-            workspace=workspace,
-            provider=Connection.Provider.CHATBOT_PLATFORM,
-            name="Fake Flow XO",
-            base_url=fake.url,
-            api_key=fake.api_key,
-            options={"requests_per_second": 100000, "burst": 100000},
-        )
-        run = stream_run(connection=conn, stream="conversations", full_refresh=True)
-        assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-        return run.upstream_calls, ChatMessage.objects.filter(workspace=workspace).count()
-    finally:
-        workspace.delete()
+    return connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.CHATBOT_PLATFORM,
+        name="Fake Flow XO",
+        base_url=fake.url,
+        api_key=fake.api_key,
+        options={"requests_per_second": 100000, "burst": 100000},
+    )
+
+
+def flowsync_pull(conn: Connection) -> tuple[int, int]:
+    """A full sync into an empty workspace, as a worker runs it: (upstream calls, messages
+    stored)."""
+    run = stream_run(connection=conn, stream="conversations", full_refresh=True)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    return run.upstream_calls, ChatMessage.objects.filter(workspace=conn.workspace).count()
 
 
 def baseline_pull(fake: FakeChatbotPlatform) -> tuple[int, int]:
@@ -87,16 +90,18 @@ def measure(conversations: int, pairs: int) -> dict:
     calls and messages stored."""
     fake = FakeChatbotPlatform().start()
     fake.populate(conversations)
+    connections = [fresh_connection(fake, index) for index in range(pairs)]
     try:
         measured = alternate(
             {
-                "flowsync": lambda index: flowsync_pull(fake, index),
+                "flowsync": lambda index: flowsync_pull(connections[index]),
                 "baseline": lambda index: baseline_pull(fake),
             },
             pairs,
         )
     finally:
         fake.stop()
+        Workspace.objects.filter(pk__in=[conn.workspace_id for conn in connections]).delete()
     for figures in measured.values():
         figures["calls"], figures["messages"] = figures.pop("result")
     return measured

@@ -234,6 +234,69 @@ def test_a_malformed_conversation_is_recorded_and_the_others_are_stored(
     assert "user_id" in run.errors[0]["message"]
 
 
+@pytest.mark.parametrize(
+    ("spoil", "field"),
+    [
+        (lambda m: m.pop("timestamp"), "timestamp"),
+        (lambda m: m.update(timestamp="yesterday at noon"), "timestamp"),
+        (lambda m: m.update(role=None), "role"),
+        (lambda m: m.update(role=""), "role"),
+        (lambda m: m.update(type=None), "type"),
+        (lambda m: m.update(id="m" * 256), "id"),
+    ],
+)
+def test_a_malformed_message_is_recorded_by_id_and_field_and_the_others_are_stored(
+    connection, fake, workspace, spoil, field
+):
+    fake.populate(3)
+    broken = fake.messages[next(iter(fake.messages))][0]
+    spoil(broken)
+
+    run = pull(connection, full_refresh=True)
+
+    assert run.status == SyncRun.Status.PARTIAL
+    assert run.failed == 1
+    assert run.errors[0]["upstreamId"] == broken["id"]
+    assert run.errors[0]["message"].startswith(f"invalid record: {field}: ")
+    every_id = {message["id"] for message in fake.all_messages()}
+    assert set(stored(workspace)) == every_id - {broken["id"]}
+
+
+@pytest.mark.parametrize(
+    ("spoil", "field"),
+    [
+        (lambda c: c.pop("id_url_encoded"), "id_url_encoded"),
+        (lambda c: c.update(user_id=None), "user_id"),
+        (lambda c: c.update(user_name="v" * 256), "user_name"),
+        (lambda c: c["last_message"].update(id=""), "last_message.id"),
+    ],
+)
+def test_a_malformed_conversation_names_its_id_and_the_field(
+    connection, fake, workspace, spoil, field
+):
+    fake.populate(3)
+    broken = next(iter(fake.conversations.values()))
+    spoil(broken)
+
+    run = pull(connection, full_refresh=True)
+
+    assert (run.created, run.failed) == (2, 1)
+    assert run.errors[0]["upstreamId"] == broken["id"]
+    assert run.errors[0]["message"].startswith(f"invalid record: {field}: ")
+
+
+def test_a_timestamp_without_a_zone_is_read_as_utc(connection, fake, workspace):
+    fake.populate(1)
+    message = fake.all_messages()[0]
+    message["timestamp"] = "2026-11-20T09:15:00"
+
+    run = pull(connection, full_refresh=True)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    sent_at = ChatMessage.objects.for_workspace(workspace).get(client_id=message["id"]).sent_at
+    assert sent_at == datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
+
+
 def test_refused_credentials_mark_the_connection_for_reauthentication(connection, fake):
     fake.api_key = "rotated"
 

@@ -23,7 +23,7 @@ conversation: created (none of its messages was stored), updated (some were new)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.utils.dateparse import parse_datetime
 
@@ -121,8 +121,13 @@ def _message_item(conversation: dict, message: dict) -> dict:
         "user": {"id": conversation["user_id"], "name": conversation.get("user_name") or ""},
         "text": text if isinstance(text, str) else "",
         "flow": None,
-        "at": message["timestamp"],
+        "at": _aware(message["timestamp"]),
     }
+
+
+def _aware(moment: datetime) -> datetime:
+    """A timestamp sent without a zone is UTC (as the serializers read it)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _distinct(items: list[dict]) -> list[dict]:

@@ -1,37 +1,49 @@
-"""Shapes of the chatbot platform's JSON (Flow XO public API; facts in specs/README.md)."""
+"""Shapes of the chatbot platform's JSON (Flow XO public API; facts in specs/README.md).
+
+Compiled by msgspec (syncing.validation): a full pull validates every message of every
+conversation, which DRF serializers did at a quarter of the pull's CPU. The rules are the ones
+the serializers had: the same fields required, text that may not be empty or null, the same
+length bounds (see docs/providers/chatbot-platform.md, Decisions, for what differs).
+"""
 
 from __future__ import annotations
 
-from rest_framework import serializers
+from datetime import datetime
+from typing import Annotated, Any
 
-from syncing.validation import Text
+import msgspec
 
+from syncing.validation import NonBlank, Schema
 
-class LastMessage(serializers.Serializer):
-    id = Text()
-    timestamp = serializers.DateTimeField()
-
-
-class Conversation(serializers.Serializer):
-    id = Text()
-    id_url_encoded = Text()
-    bot_id = Text(required=False, allow_blank=True)
-    user_id = Text()
-    user_name = Text(required=False, allow_blank=True, allow_null=True, max_length=255)
-    created_at = serializers.DateTimeField(required=False, allow_null=True)
-    last_message = LastMessage(required=False, allow_null=True)
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+Name = Annotated[str, msgspec.Meta(max_length=255)]
 
 
-class Message(serializers.Serializer):
-    id = Text(max_length=255)
-    role = Text()
-    type = Text(required=False, allow_blank=True)
+class LastMessage(Schema):
+    id: NonBlank
+    timestamp: datetime
+
+
+class Conversation(Schema):
+    id: NonBlank
+    id_url_encoded: NonBlank
+    user_id: NonBlank
+    bot_id: str = ""
+    user_name: Name | None = None
+    created_at: datetime | None = None
+    last_message: LastMessage | None = None
+
+
+class Message(Schema):
+    id: Id
+    role: NonBlank
+    timestamp: datetime
+    type: str = ""
     # Text messages carry their words; other types (cards, custom payloads) may carry none.
-    message = serializers.JSONField(required=False, allow_null=True)
-    timestamp = serializers.DateTimeField()
+    message: Any = None
 
 
-class Workflow(serializers.Serializer):
-    _id = Text(max_length=255)
-    name = Text(allow_blank=True, max_length=255)
-    active = serializers.BooleanField(required=False)
+class Workflow(Schema):
+    id: Id = msgspec.field(name="_id")
+    name: Name
+    active: bool = False
