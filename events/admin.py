@@ -31,8 +31,8 @@ from workspaces.timezones import time_label
 
 class EventsScopedMixin(WorkspaceScopedAdminMixin):
     """Adds what the foundation's scoping cannot know: relation choices for sessions,
-    registrants and surveys (which reach their workspace through a parent), and the permission
-    check of inlines, which Django makes with the parent object."""
+    registrants and surveys (which reach their workspace through a parent), and the workspace
+    of an event's or a session's object."""
 
     def _scoped_choices(self, request, related):
         queryset = super()._scoped_choices(request, related)
@@ -41,13 +41,6 @@ class EventsScopedMixin(WorkspaceScopedAdminMixin):
             workspaces = Membership.objects.filter(user=request.user).values("workspace_id")
             return related._default_manager.filter(**{f"{path}__in": workspaces})
         return queryset
-
-    def _may(self, request, obj, roles=None) -> bool:
-        # Nested inlines on an add page are asked with a parent that is not saved yet: judge
-        # them as an addition.
-        if obj is not None and obj.pk is None:
-            obj = None
-        return super()._may(request, obj, roles)
 
     def _object_workspace_id(self, obj):
         if isinstance(obj, Event):

@@ -1,6 +1,6 @@
-"""Staff edit rooms here: the room page nests sections > pages and action items (django-nested-
-admin), shows a read-only engagement summary, and the list offers "Duplicate room" and "Create
-room from this template". Everything is scoped to the staff member's workspaces."""
+"""Staff edit rooms here: the room page nests sections > pages and action items (unfold's
+nested inlines), shows a read-only engagement summary, and the list offers "Duplicate room"
+and "Create room from this template". Everything is scoped to the staff member's workspaces."""
 
 from __future__ import annotations
 

@@ -51,6 +51,10 @@ class WorkspaceScopedAdminMixin:
         return target.pk if isinstance(target, Model) else target
 
     def _may(self, request, obj, roles=None) -> bool:
+        # Nested inlines on an add page are asked with a parent that is not saved yet (and has
+        # no workspace yet): judge them as an addition.
+        if obj is not None and obj.pk is None:
+            obj = None
         if not request.user.is_active or not request.user.is_staff:
             return False
         if request.user.is_superuser:

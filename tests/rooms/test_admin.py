@@ -124,6 +124,15 @@ def test_add_page_renders(owner_client):
     assert "engagement summary" in response.content.decode().lower()
 
 
+def test_a_new_section_on_the_add_page_offers_its_own_pages_and_action_items(owner_client):
+    """The template of a new section carries its nested "add another" rows, so a section,
+    its pages and action items are added in one save (tests/browser/test_room_page.py)."""
+    page = owner_client.get(f"{CHANGELIST}add/").content.decode()
+    assert 'name="sections-__prefix__-steps-__prefix__-title"' in page
+    assert 'name="sections-__prefix__-actions-__prefix__-title"' in page
+    assert page.count('class="add-row') == 3  # sections, and a new section's pages and actions
+
+
 def test_another_workspace_room_cannot_be_opened(owner_client, other_room):
     response = owner_client.get(f"{CHANGELIST}{other_room.pk}/change/")
     assert response.status_code in (302, 403, 404)
