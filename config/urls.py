@@ -29,5 +29,6 @@ urlpatterns = [
     path("api/", include("console.api.urls")),
     path("", include("events.urls")),
     path("", include("syncing.crm.urls")),
+    path("", include("syncing.providers.video_platform.urls")),
     re_path(r"^api(/.*)?$", api_not_found),
 ]

@@ -25,17 +25,17 @@ def crm_webhook(request: HttpRequest, provider: str, connection_id: int) -> Json
     # connection ids exist; the reason is logged for the operator.
     if verify is None or connection is None:
         logger.info("webhook %s/%s: no such connection", provider, connection_id)
-        return _not_signed()
+        return not_signed_response()
     try:
         notice = verify(connection, request)
     except WebhookRejected as error:
         logger.info("webhook %s/%s refused: %s", provider, connection_id, error)
-        return _not_signed()
+        return not_signed_response()
     receipt = webhook_receive(connection=connection, notice=notice)
     return JsonResponse({"received": receipt.received, "duplicates": receipt.duplicates})
 
 
-def _not_signed() -> JsonResponse:
+def not_signed_response() -> JsonResponse:
     return json_error_response(
         401, "authentication_failed", "The delivery is not signed for this webhook."
     )

@@ -31,9 +31,10 @@ def webhook_verifier(provider: str) -> Callable[[Connection, HttpRequest], Webho
         return None
 
 
-def _insert_new(connection: Connection, event_ids: tuple[str, ...]) -> set[str]:
-    """Record the event ids; returns those not seen before. One statement, so two copies of a
-    delivery arriving at once cannot both count as new."""
+def webhook_events_new(connection: Connection, event_ids: tuple[str, ...]) -> set[str]:
+    """Record the event ids (in ``WebhookDelivery``; the video platform's webhooks use it too);
+    returns those not seen before. One statement, so two copies of a delivery arriving at once
+    cannot both count as new."""
     unique = list(dict.fromkeys(event_ids))
     if not unique:
         return set()
@@ -68,7 +69,7 @@ def webhook_receive(*, connection: Connection, notice: WebhookNotice) -> Receipt
     from syncing.crm.tasks import crm_sync_deals
 
     with transaction.atomic():
-        new = _insert_new(connection, notice.event_ids)
+        new = webhook_events_new(connection, notice.event_ids)
         duplicates = len(set(notice.event_ids)) - len(new)
         if notice.deal_ids and (new or not notice.event_ids):
             crm_sync_deals.delay(connection.pk, list(dict.fromkeys(notice.deal_ids)))

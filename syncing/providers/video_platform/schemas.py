@@ -67,3 +67,19 @@ class ContactEvent(Schema):
     booking_page_title: Name | None = None
     booking_page_slug: Slug | None = None
     metadata: str | None = None
+
+
+class WebhookContact(Schema):
+    """The contact of a ``room.joined`` / ``room.left`` delivery (``data.contact``)."""
+
+    id: Id
+    name: Name | None = None
+    email: Email | None = None
+    created_at: UnixSeconds | None = None
+
+
+class Presence(ContactEvent, kw_only=True):
+    """A ``room.joined`` / ``room.left`` delivery's data: the contact event the platform
+    records for it (its ``id`` is the one the events list gives), with its contact."""
+
+    contact: WebhookContact

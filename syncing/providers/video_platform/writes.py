@@ -172,12 +172,23 @@ def pulled_events_prune(*, contact_ids: list, prefix: str, keep: set[str]) -> in
     return deleted
 
 
-def recordings_update(*, workspace_id: int, recordings: dict[str, dict]) -> set[str]:
+# The recording lifecycle upstream: started -> uploaded -> available | failed.
+RECORDING_STAGE = {"started": 0, "uploaded": 1, "available": 2, "failed": 2}
+
+
+def recordings_update(
+    *, workspace_id: int, recordings: dict[str, dict], forward_only: bool = False
+) -> set[str]:
     """Bring stored recordings (by client id) to the given ``{duration_seconds, status,
-    room_id}``; returns the client ids that changed."""
+    room_id}``; ``forward_only`` leaves a recording alone when the given status is earlier
+    in the lifecycle than its stored one. Returns the client ids that changed."""
     changed = []
     for row in Recording.objects.filter(workspace_id=workspace_id, client_id__in=recordings):
         wanted = recordings[row.client_id]
+        if forward_only and RECORDING_STAGE.get(wanted["status"], 0) < RECORDING_STAGE.get(
+            row.status, 0
+        ):
+            continue
         current = (row.duration_seconds, row.status, row.room_id)
         if current != (wanted["duration_seconds"], wanted["status"], wanted["room_id"]):
             row.duration_seconds, row.status = wanted["duration_seconds"], wanted["status"]

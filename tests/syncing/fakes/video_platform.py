@@ -8,8 +8,11 @@ lnx_…``), speaking the shapes of specs/README.md (times in Unix seconds):
     GET /api/workspaces/{ws}/contacts/{id}/events?page&limit     {events: [...], total}
 
 Lists are oldest first (contacts by creation). Paths other than the two rooms/recordings ones
-are the assumptions the provider's README states. ``sign`` makes a webhook delivery signed as
-the platform signs it. Faults are those of ``server.FakeUpstream``.
+are the assumptions the provider's README states. ``webhook`` makes a delivery signed as the
+platform signs it (``sign``); ``join``, ``leave``, ``room_create``, ``recording_start`` and
+``recording_complete`` change the state and return the delivery that announces the change,
+its ``data`` being the record as the lists show it (a join or leave: the contact event, with
+the contact under ``contact``). Faults are those of ``server.FakeUpstream``.
 """
 
 from __future__ import annotations
@@ -189,6 +192,45 @@ class FakeVideoPlatform(FakeUpstream):
 
     def all_events(self) -> list[dict]:
         return [event for events in self.events.values() for event in events]
+
+    # --- webhooks ---------------------------------------------------------------------------
+
+    def webhook(
+        self, event: str, data: dict, *, at: datetime | None = None, secret: str = WEBHOOK_SECRET
+    ) -> tuple[bytes, dict[str, str]]:
+        """A delivery ``{event, timestamp, data}`` and its headers, signed with ``secret``."""
+        timestamp = unix(at or datetime.now(UTC))
+        body = json.dumps({"event": event, "timestamp": timestamp, "data": data}).encode()
+        headers = {
+            "X-Webhook-Signature": sign(body, secret),
+            "X-Webhook-Timestamp": str(timestamp),
+            "X-Webhook-Event": event,
+        }
+        return body, headers
+
+    def _presence(self, event: str, contact_id: int, room: dict) -> tuple[bytes, dict]:
+        kind = "room_join" if event == "room.joined" else "room_leave"
+        record = self.add_event(contact_id, kind, room=room)
+        return self.webhook(event, {**record, "contact": dict(self.contacts[contact_id])})
+
+    def join(self, contact_id: int, room: dict) -> tuple[bytes, dict]:
+        return self._presence("room.joined", contact_id, room)
+
+    def leave(self, contact_id: int, room: dict) -> tuple[bytes, dict]:
+        return self._presence("room.left", contact_id, room)
+
+    def room_create(self, name: str) -> tuple[dict, tuple[bytes, dict]]:
+        room = self.add_room(name, at=datetime.now(UTC))
+        return room, self.webhook("room.created", dict(room))
+
+    def recording_start(self, room_id: int) -> tuple[dict, tuple[bytes, dict]]:
+        recording = self.add_recording(room_id, duration=0, at=datetime.now(UTC), status="started")
+        return recording, self.webhook("recording.started", dict(recording))
+
+    def recording_complete(self, recording: dict, *, duration: int) -> tuple[bytes, dict]:
+        with self._lock:
+            recording.update(duration=duration, size=duration * 1000, status="available")
+        return self.webhook("recording.completed", dict(recording))
 
     # --- API --------------------------------------------------------------------------------
 
