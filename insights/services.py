@@ -24,7 +24,6 @@ from config.errors import invalid_field
 from insights.models import (
     BookingPage,
     ChatMessage,
-    ChatUser,
     ContactEvent,
     Flow,
     FlowTrigger,
@@ -107,9 +106,11 @@ def _named_upsert(
     return {getattr(r, key_field): r for r in rows}
 
 
-def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> dict[str, ChatUser]:
+def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> None:
     """Create users on first sight and move ``first_seen_at`` back when an item is earlier
-    than what is stored (items may arrive in any order)."""
+    than what is stored (items may arrive in any order); a user's name is that of their last
+    item that names them. One statement, in key order (the rows' locks too), writing only the
+    users that change."""
     seen: dict[str, datetime] = {}
     names: dict[str, str] = {}
     for item in items:
@@ -117,73 +118,111 @@ def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> dic
         seen[user_id] = min(item["at"], seen.get(user_id, item["at"]))
         if item["user"].get("name"):
             names[user_id] = item["user"]["name"]
-    ChatUser.objects.bulk_create(
-        [
-            ChatUser(workspace=workspace, upstream_id=i, name=names.get(i, ""), first_seen_at=at)
-            for i, at in sorted(seen.items())
-        ],
-        ignore_conflicts=True,
-    )
-    # Locked so that two batches moving the same user's first-seen time cannot interleave.
-    users = {
-        user.upstream_id: user
-        for user in ChatUser.objects.for_workspace(workspace)
-        .filter(upstream_id__in=seen)
-        .order_by("upstream_id")
-        .select_for_update()
-    }
-    changed = []
-    for upstream_id, user in users.items():
-        name = names.get(upstream_id, user.name)
-        if seen[upstream_id] < user.first_seen_at or name != user.name:
-            user.first_seen_at = min(seen[upstream_id], user.first_seen_at)
-            user.name = name
-            changed.append(user)
-    ChatUser.objects.bulk_update(changed, ["first_seen_at", "name"])  # rows locked above
-    return users
+    keys = sorted(seen)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO insights_chatuser AS u (workspace_id, upstream_id, name, first_seen_at)
+            SELECT %s, i.upstream_id, i.name, i.seen
+            FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS i (upstream_id, name, seen)
+            ORDER BY i.upstream_id
+            ON CONFLICT (workspace_id, upstream_id) DO UPDATE
+            SET first_seen_at = LEAST(u.first_seen_at, EXCLUDED.first_seen_at),
+                name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE u.name END
+            WHERE EXCLUDED.first_seen_at < u.first_seen_at
+                OR (EXCLUDED.name <> '' AND EXCLUDED.name <> u.name)
+            """,
+            [workspace.pk, keys, [names.get(key, "") for key in keys], [seen[k] for k in keys]],
+        )
+
+
+# Items of a chat batch into their table, in client-id order, joined to their user and flow
+# by upstream id; an id stored already (also by a concurrent batch, once it commits) is
+# skipped. RETURNING names the rows this statement stored.
+_CHAT_INSERT = """
+    INSERT INTO {table} (workspace_id, client_id, user_id, flow_id, {columns})
+    SELECT %(workspace)s, i.client_id, u.id, f.id, {values}
+    FROM unnest(%(client_ids)s::text[], %(users)s::text[], %(flows)s::text[], {arrays})
+        AS i (client_id, user_upstream, flow_upstream, {names})
+    JOIN insights_chatuser u ON u.workspace_id = %(workspace)s AND u.upstream_id = i.user_upstream
+    {flow_join} insights_flow f
+        ON f.workspace_id = %(workspace)s AND f.upstream_id = i.flow_upstream
+    ORDER BY i.client_id
+    ON CONFLICT (workspace_id, client_id) DO NOTHING
+    RETURNING client_id
+"""
+_MESSAGES_INSERT = _CHAT_INSERT.format(
+    table="insights_chatmessage",
+    columns="direction, text, sent_at",
+    values="i.direction, i.text, i.sent_at",
+    arrays="%(directions)s::text[], %(texts)s::text[], %(ats)s::timestamptz[]",
+    names="direction, text, sent_at",
+    flow_join="LEFT JOIN",
+)
+_TRIGGERS_INSERT = _CHAT_INSERT.format(
+    table="insights_flowtrigger",
+    columns="at",
+    values="i.at",
+    arrays="%(ats)s::timestamptz[]",
+    names="at",
+    flow_join="JOIN",
+)
+
+
+def _chat_insert(workspace: Workspace, sql: str, items: list[dict[str, Any]], **arrays) -> set:
+    """Insert ``items`` with ``sql`` (one statement); the client ids it stored."""
+    if not items:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "workspace": workspace.pk,
+                "client_ids": [item["id"] for item in items],
+                "users": [item["user"]["id"] for item in items],
+                "flows": [item["flow"]["id"] if item.get("flow") else None for item in items],
+                **arrays,
+            },
+        )
+        return {client_id for (client_id,) in cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class ChatIngestResult(IngestResult):
+    # The client ids this call stored (the others were stored before).
+    accepted_ids: frozenset[str] = frozenset()
 
 
 @transaction.atomic  # all or nothing, also when called outside a request
-def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> IngestResult:
-    """Store a batch of ``message`` and ``trigger`` items (validated, client ids distinct)."""
+def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> ChatIngestResult:
+    """Store a batch of ``message`` and ``trigger`` items (validated, client ids distinct), in
+    a fixed number of statements whatever the batch's size."""
     stored = _stored_client_ids(workspace, [i["id"] for i in items], ChatMessage, FlowTrigger)
     fresh = [item for item in items if item["id"] not in stored]
-    accepted = 0
+    accepted: set[str] = set()
     if fresh:
         flow_refs = [{"key": i["flow"]["id"], **i["flow"]} for i in fresh if i.get("flow")]
-        flows = _named_upsert(Flow, workspace, "upstream_id", "name", flow_refs)
-        users = _chat_users_upsert(workspace, fresh)
-        accepted += _insert_new(
-            ChatMessage,
-            [
-                ChatMessage(
-                    workspace=workspace,
-                    client_id=item["id"],
-                    user=users[item["user"]["id"]],
-                    direction=item["direction"],
-                    text=item["text"],
-                    sent_at=item["at"],
-                    flow=flows[item["flow"]["id"]] if item.get("flow") else None,
-                )
-                for item in fresh
-                if item["kind"] == "message"
-            ],
+        if flow_refs:
+            _named_upsert(Flow, workspace, "upstream_id", "name", flow_refs)
+        _chat_users_upsert(workspace, fresh)
+        messages = [item for item in fresh if item["kind"] == "message"]
+        triggers = [item for item in fresh if item["kind"] == "trigger"]
+        accepted |= _chat_insert(
+            workspace,
+            _MESSAGES_INSERT,
+            messages,
+            directions=[item["direction"] for item in messages],
+            texts=[item["text"] for item in messages],
+            ats=[item["at"] for item in messages],
         )
-        accepted += _insert_new(
-            FlowTrigger,
-            [
-                FlowTrigger(
-                    workspace=workspace,
-                    client_id=item["id"],
-                    flow=flows[item["flow"]["id"]],
-                    user=users[item["user"]["id"]],
-                    at=item["at"],
-                )
-                for item in fresh
-                if item["kind"] == "trigger"
-            ],
+        accepted |= _chat_insert(
+            workspace, _TRIGGERS_INSERT, triggers, ats=[item["at"] for item in triggers]
         )
-    return IngestResult(accepted=accepted, duplicates=len(items) - accepted)
+    return ChatIngestResult(
+        accepted=len(accepted),
+        duplicates=len(items) - len(accepted),
+        accepted_ids=frozenset(accepted),
+    )
 
 
 def _rooms_check(workspace: Workspace, items: list[dict[str, Any]]) -> None:

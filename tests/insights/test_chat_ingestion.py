@@ -222,8 +222,8 @@ def test_query_count_does_not_grow_with_the_batch(cast, django_assert_max_num_qu
             trigger(f"t{n}", flow=f"g{n % 5}", user=f"u{n}"),
         )
     ]
-    # key lookup, 2 id checks, 2 flow upserts + read, user insert + locked read + update,
-    # 2 inserts, savepoints of the request and of the service
-    with django_assert_max_num_queries(15):
+    # 2 id checks, 2 flow upserts + read, one user upsert, 2 inserts, savepoints of the
+    # request and of the service (and their releases)
+    with django_assert_max_num_queries(12):
         response = client.post(URL, {"events": big}, format="json")
     assert response.json() == {"accepted": 400, "duplicates": 0}

@@ -100,14 +100,13 @@ def _pull_page(run: RunRecorder, client, workspace, conversations: list[dict]) -
                 run.record_failure(error)
         per_conversation.append(items)
     every_item = [item for items in per_conversation for item in items]
-    known = _stored(workspace, [item["id"] for item in every_item])
-    chat_events_ingest(workspace=workspace, items=_distinct(every_item))
+    new = chat_events_ingest(workspace=workspace, items=_distinct(every_item)).accepted_ids
     for items in per_conversation:
         ids = {item["id"] for item in items}
-        if ids <= known:
+        if not ids & new:
             run.count(unchanged=1)
         else:
-            run.count(**{"updated" if ids & known else "created": 1})
+            run.count(**{"created" if ids <= new else "updated": 1})
 
 
 def _message_item(conversation: dict, message: dict) -> dict:
