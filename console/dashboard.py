@@ -109,4 +109,5 @@ def dashboard_context(request) -> dict:
 
 
 def dashboard_callback(request, context: dict) -> dict:
-    return {**context, **dashboard_context(request)}
+    # "Dashboard", not Django's "Site administration", in the header and the window title.
+    return {**context, "title": "Dashboard", **dashboard_context(request)}

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from tests.browser.conftest import log_in
 from tests.factories import UserFactory
+from tests.rooms.factories import CompanyFactory, RoomFactory, RoomStatusFactory
 
 
 def test_console_is_branded_grouped_and_served_locally(page, live_server, cast):
@@ -42,3 +43,53 @@ def test_schedule_pages_look_like_the_rest_of_the_console(page, live_server, db)
     radius = task_select.evaluate("e => getComputedStyle(e).borderRadius")
     assert radius not in ("", "0px")
     assert task_select.locator("option[value='workspaces.worker_heartbeat']").count() == 1
+
+
+def test_dark_mode_is_switched_from_the_user_menu_and_kept(page, live_server, cast):
+    user = cast.owner.user
+    log_in(page, live_server, user)
+    light = page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+    page.click(f"text={user.email}")
+    page.click("text=Dark")
+    page.reload()
+
+    assert "dark" in page.evaluate("document.documentElement.className")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != light
+
+
+def test_the_rooms_list_fits_a_laptop_screen(page, live_server, cast):
+    """At 1,366 px every column of the rooms list is on screen, without scrolling sideways,
+    even with long titles, company names and e-mail addresses."""
+    owner = cast.owner.user
+    owner.full_name = "Alexandra Konstantinopoulou-Whitfield"
+    owner.save()
+    for n in range(5):
+        RoomFactory(
+            workspace=cast.workspace,
+            title=f"Enterprise expansion proposal for the EMEA region, phase {n}",
+            company=CompanyFactory(workspace=cast.workspace, name=f"Initech Global Holdings {n}"),
+            status=RoomStatusFactory(workspace=cast.workspace, title="Negotiation"),
+            owner=owner,
+            hs_deal_id=f"deal-{n}",
+        )
+    log_in(page, live_server, owner)
+
+    page.goto(f"{live_server.url}/admin/rooms/room/")
+
+    headers = page.locator("#result_list thead th").all_inner_texts()
+    for column in ("Title", "Company", "Owner", "Status", "Views", "Last engaged", "Deal stage"):
+        assert any(column.lower() in header.lower() for header in headers), (column, headers)
+    widths = page.evaluate(
+        """() => {
+            const table = document.querySelector('#result_list');
+            const box = table.getBoundingClientRect();
+            const scroller = table.closest('.overflow-x-auto') || table.parentElement;
+            return {right: box.right, viewport: window.innerWidth,
+                    scroll: scroller.scrollWidth, client: scroller.clientWidth,
+                    page: document.documentElement.scrollWidth};
+        }"""
+    )
+    assert widths["right"] <= widths["viewport"], widths
+    assert widths["scroll"] <= widths["client"], widths
+    assert widths["page"] <= widths["viewport"], widths

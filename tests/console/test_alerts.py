@@ -10,6 +10,7 @@ from django.core import mail
 from syncing.models import Connection, OutboxMessage
 from syncing.outbox import _settle
 from syncing.services import connection_set_status
+from tests.console.smtp_fake import FakeSmtpServer
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +104,22 @@ def test_the_dashboard_shows_a_banner(cast, client, connection, django_capture_o
 
     banner = html.split('id="alerts-banner"')[1].split("</div>")[0]
     assert "Flowla</a>: needs re-authentication: HTTP 401 from /api/v2/rooms" in banner
+
+
+def test_alerts_go_out_by_smtp_when_the_settings_say_so(
+    cast, connection, settings, django_capture_on_commit_callbacks
+):
+    smtp = FakeSmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
+    settings.DEFAULT_FROM_EMAIL = "flowsync <alerts@acme.example>"
+    try:
+        _set(connection, "needs_reauth", "HTTP 401", django_capture_on_commit_callbacks)
+    finally:
+        smtp.stop()
+
+    [message] = smtp.received
+    assert message.sender == "alerts@acme.example"
+    assert sorted(message.recipients) == sorted([cast.owner.user.email, "admin@acme.example"])
+    assert "Subject: [flowsync] Flowla: needs re-authentication" in message.data
+    assert mail.outbox == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.factories import UserFactory
 
 
@@ -20,6 +22,15 @@ def test_member_sees_the_grouped_sidebar(cast):
     assert positions == sorted(positions)
     assert "/admin/rooms/room/" in html
     assert "/admin/syncing/connection/" in html
+
+
+def test_the_home_page_is_the_flowsync_dashboard(cast):
+    cast.owner.user.is_staff = True
+    cast.owner.user.save()
+    html = _sidebar(cast.owner.session_client())
+    assert re.search(r"<title>\s*Dashboard \| flowsync</title>", html)
+    assert "Site administration" not in html
+    assert "Django administration" not in html
 
 
 def test_staff_without_a_workspace_is_offered_no_workspace_pages(db, client):

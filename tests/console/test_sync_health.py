@@ -123,6 +123,17 @@ def test_sync_now_takes_the_user_to_the_queued_runs_page(staff_client, rooms_con
     assert response["Location"] == f"/admin/syncing/syncrun/{run.pk}/change/"
 
 
+def test_full_refresh_takes_the_user_to_its_runs_page(staff_client, rooms_connection):
+    response = staff_client.post(
+        f"/admin/syncing/connection/{rooms_connection.pk}/sync/",
+        {"stream": "rooms", "full_refresh": "1"},
+    )
+    run = SyncRun.objects.get()
+    assert (run.status, run.full_refresh) == (SyncRun.Status.QUEUED, True)
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/syncing/syncrun/{run.pk}/change/"
+
+
 def test_the_list_action_on_two_connections_shows_both_runs(cast, staff_client, rooms_connection):
     second = Connection.objects.create(
         workspace=cast.workspace,
