@@ -12,7 +12,12 @@ from rooms.models import Action, Engagement, Room
 from rooms.totals import refresh_room_totals
 from syncing.models import Connection, CrmDeal
 from tests.events.factories import RegistrantFactory, SessionFactory
-from tests.insights.factories import ChatMessageFactory, ChatUserFactory
+from tests.insights.factories import (
+    ChatMessageFactory,
+    ChatUserFactory,
+    FlowTriggerFactory,
+    RecordingFactory,
+)
 from tests.rooms.factories import (
     ActionFactory,
     ContactFactory,
@@ -97,4 +102,6 @@ def seed_dashboard(workspace) -> Seeded:
     user = ChatUserFactory(workspace=workspace, first_seen_at=days_ago(4))
     ChatMessageFactory(user=user, sent_at=days_ago(4))
     ChatMessageFactory(user=user, sent_at=days_ago(2))
+    FlowTriggerFactory(user=user, at=days_ago(3))
+    RecordingFactory(room=busy, created_at=days_ago(5), duration_seconds=180)
     return Seeded(busy=busy, calm=calm, quiet=quiet, closed=closed)

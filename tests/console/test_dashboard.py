@@ -119,18 +119,42 @@ def test_the_dashboard_shows_the_apis_numbers(cast, seeded, staff):
     chat = api.get(f"/api/insights?start={start}&end={end}&unit=day").json()
     workspace = api.get(f"/api/workspaces/{cast.workspace.pk}/analytics").json()
 
+    top_flows = api.get(f"/api/insights/top_flows?start={start}&end={end}").json()
+
     for name in ("rooms_engaged", "views", "unique_viewers", "engagements"):
         assert shown[f"rooms.{name}"] == str(rooms[name]["current"])
+        assert shown[f"rooms.{name}.previous"] == str(rooms[name]["previous"])
     for type_, figure in rooms["engagements_by_type"].items():
         assert shown[f"rooms.engagements_by_type.{type_}"] == str(figure["current"])
+        assert shown[f"rooms.engagements_by_type.{type_}.previous"] == str(figure["previous"])
     for index, room in enumerate(rooms["top_rooms"]):
         assert shown[f"rooms.top_rooms.{index}"] == str(room["engagements"])
+    assert [shown[f"rooms.gone_quiet.{i}"] for i in range(len(rooms["gone_quiet"]))] == [
+        room["title"] for room in rooms["gone_quiet"]
+    ]
+    assert rooms["gone_quiet"]
     assert shown["rooms.action_plan_progress"] == f"{rooms['action_plan_progress']} %"
     assert shown["webinars.registrations"] == str(webinars["registrations"]["current"])
-    assert shown["chat.received_messages"] == str(chat["stats"][0]["received_messages"])
-    assert shown["chat.active_users"] == str(chat["stats"][0]["active_users"])
-    assert shown["chat.received_messages"] == "2"
-    assert shown["workspace.bookings"] == str(workspace["kpis"]["bookings"])
+    assert shown["webinars.registrations.previous"] == str(webinars["registrations"]["previous"])
+    for index, session in enumerate(webinars["funnel"]):
+        for step in ("registered", "attended", "watched_replay"):
+            assert shown[f"webinars.funnel.{index}.{step}"] == str(session[step])
+    for index, session in enumerate(webinars["upcoming"]):
+        assert shown[f"webinars.upcoming.{index}.registrants"] == str(session["registrants"])
+    assert webinars["funnel"]
+    assert webinars["upcoming"]
+    [stats] = chat["stats"]
+    for name in ("received_messages", "active_users", "new_users", "triggers"):
+        assert shown[f"chat.{name}"] == str(stats[name])
+    assert (shown["chat.received_messages"], shown["chat.triggers"]) == ("2", "1")
+    assert [shown[f"chat.top_flows.{i}"] for i in range(len(top_flows))] == [
+        str(flow["count"]) for flow in top_flows
+    ]
+    assert top_flows
+    kpis = workspace["kpis"]
+    assert shown["workspace.bookings"] == str(kpis["bookings"])
+    assert shown["workspace.recordings"] == str(kpis["recordings"]) == "1"
+    assert shown["workspace.recording_minutes"] == str(kpis["recordingDuration"] // 60) == "3"
 
 
 def test_the_dashboard_runs_a_fixed_number_of_queries(cast, staff):
