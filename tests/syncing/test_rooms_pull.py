@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from config.formats import iso_utc
-from rooms.models import Contact, Room, RoomStatus
+from rooms.models import Contact, Engagement, Room, RoomStatus, Section, Step, Viewership
 from syncing.models import SyncRun
 from syncing.providers.rooms_platform.pull import LOOKBACK
 from syncing.streams import stream_run
@@ -105,6 +105,84 @@ def test_a_room_changed_upstream_is_rewritten_to_match(
 
     assert counts(run) == (0, 1, 5, 0)
     assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]
+
+
+def test_a_changed_room_rewrites_only_the_rows_that_changed(
+    rooms_connection, rooms_fake, workspace, members
+):
+    room = rooms_fake.populate(1)[0]
+    analytics = rooms_fake.analytics[room["id"]]
+    buyer, other = [
+        {key: value for key, value in person.items() if key != "title"}
+        for person in analytics["assignees"]
+        if person["belongsTo"] == "external_organization"
+    ][:2]
+    early, late = "2026-01-01T10:00:00.000Z", "2026-01-01T11:00:00.000Z"
+
+    def viewed(person: dict, seconds: int, engagements: list[tuple[str, str]]) -> dict:
+        return {
+            "user": person,
+            "durationInSeconds": seconds,
+            "timesViewed": 2,
+            "engagements": [{"type": kind, "createdAt": at} for kind, at in engagements],
+        }
+
+    section = analytics["sections"][0]
+    pricing, terms = (
+        {"id": "step-pricing", "title": "Pricing", "isVisibleToExternal": True},
+        {"id": "step-terms", "title": "Terms", "isVisibleToExternal": True},
+    )
+    # The same engagement twice is two rows.
+    pricing["viewership"] = [
+        viewed(buyer, 100, [("VIEW", early), ("VIEW", early), ("CLICK", late)])
+    ]
+    terms["viewership"] = [viewed(other, 30, [("SHARE", late)])]
+    section["steps"] = [pricing, terms]
+    section["actions"] = [
+        {
+            "id": "action-sign",
+            "title": "Sign",
+            "status": "todo",
+            "description": None,
+            "internal": False,
+            "dueDate": None,
+            "isOverdue": False,
+            "isVisibleToExternal": True,
+            "actionType": None,
+            "assignees": [{"type": "user", "user": buyer}, {"type": "user", "user": other}],
+            "viewership": [],
+        }
+    ]
+    pull(rooms_connection)
+    Section.objects.update(updated_at=datetime(2026, 1, 2, tzinfo=UTC))
+    Step.objects.update(updated_at=datetime(2026, 1, 2, tzinfo=UTC))
+    viewed_terms = Viewership.objects.get(step__upstream_id="step-terms")
+    engagements = dict(Engagement.objects.values_list("id", "type"))
+
+    pricing["viewership"] = [
+        viewed(buyer, 150, [("VIEW", early), ("CLICK", late), ("CLICK", late)])
+    ]
+    section["actions"][0]["assignees"] = [{"type": "user", "user": buyer}]
+    rooms_fake.touch(room["id"], title="Renamed upstream")
+    run = pull(rooms_connection)
+
+    assert counts(run) == (0, 1, 0, 0)
+    assert stored(workspace)["rooms"] == expected(rooms_fake, members)["rooms"]
+    # What did not change is not rewritten: same rows, same updated_at.
+    assert set(Section.objects.values_list("updated_at", flat=True)) == {
+        datetime(2026, 1, 2, tzinfo=UTC)
+    }
+    assert set(Step.objects.values_list("updated_at", flat=True)) == {
+        datetime(2026, 1, 2, tzinfo=UTC)
+    }
+    assert Viewership.objects.filter(pk=viewed_terms.pk, duration_in_seconds=30).exists()
+    now = dict(Engagement.objects.values_list("id", "type"))
+    # Of the pricing page's engagements one VIEW is gone and one CLICK new; the others
+    # (the terms page's SHARE, the other VIEW, the first CLICK, other sections') are kept.
+    kept = now.keys() & engagements.keys()
+    assert len(now) == len(engagements)
+    assert [engagements[pk] for pk in engagements.keys() - kept] == ["VIEW"]
+    assert [now[pk] for pk in now.keys() - kept] == ["CLICK"]
 
 
 def test_an_incremental_run_reads_exactly_the_rooms_changed_since_the_cursor(

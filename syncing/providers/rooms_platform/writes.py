@@ -1,12 +1,12 @@
-"""The rooms stream's writes: set-based upserts of one page of changed rooms.
+"""The rooms stream's writes: one page of changed rooms, set-based (``syncing.upsert``).
 
-Rows are matched by upstream id (rooms, sections, steps, actions, statuses, labels,
-companies), by lower-cased email (contacts), or by their natural key (room people, action
-assignees, viewership, engagements). Each table takes a fixed number of queries per page: read
-the current rows, delete the ones upstream no longer has, then one ``bulk_create`` with
-``update_conflicts`` on the primary key, which inserts the new rows and updates the known ones
-(each known row is given its own id first). The upstream-id constraints are partial (rows never
-synced have none), which ON CONFLICT cannot name, hence the conflict target is the id.
+Each table takes a fixed number of statements per page, whatever the number of rooms: one
+``INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE`` (a value differs) from the page's rows,
+and for the tables a page replaces, one ``DELETE`` of the rows it no longer has. Rows are
+matched by upstream id (rooms, sections, steps, actions, statuses, labels, companies; children
+find their parent by its upstream id in the statement), by lower-cased email (contacts), or by
+their natural key (room people, action assignees, viewership, engagements). Unchanged rows are
+not rewritten; ``updated_at`` moves only with a change (a room's is upstream's).
 
 Only what came from upstream is mirrored: sections, steps and actions without an upstream id,
 and engagements with a client id (ingested through the activity API), are left alone.
@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Iterable
 
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import connection, models, transaction
 from django.db.models.functions import Lower
 from django.utils.text import slugify
 
 from rooms.models import (
+    Access,
     Action,
     ActionAssignee,
     Company,
@@ -40,28 +40,28 @@ from rooms.models import (
     Viewership,
 )
 from rooms.totals import refresh_room_totals
-from syncing.providers.rooms_platform.mapping import (
-    ACTION,
-    STEP,
-    Person,
-    PulledRoom,
-    access_for,
-)
+from syncing.providers.rooms_platform.mapping import STEP, Person, PulledRoom
+from syncing.upsert import Staged, any_of, delete_absent, upsert
 from workspaces.models import User, Workspace
 
 # ``upstream_hash`` of a room the pull archived: it never equals a digest, so the room is
 # written (and un-archived) if it shows up upstream again.
 ARCHIVED_MARK = "archived"
 
-ROOM_FIELDS = [
+# The upstream-id constraints are partial (rows never synced have none): their predicate, as
+# the migrations wrote it (SQLite matches a conflict target's predicate by its text), names
+# them in ON CONFLICT and lets a join by upstream id use their index.
+SYNCED = "NOT (upstream_id = '')"
+
+
+def _synced(alias: str) -> str:
+    return f"NOT ({alias}.upstream_id = '')"
+
+
+ROOM_COLUMNS = [
     "title",
     "description",
     "is_template",
-    "owner",
-    "company",
-    "status",
-    "label",
-    "primary_contact",
     "hs_deal_id",
     "sf_opportunity_id",
     "attio_deal_id",
@@ -71,8 +71,6 @@ ROOM_FIELDS = [
     "theme_color",
     "nav_color",
     "created_at",
-    "archived",
-    "upstream_hash",
     "upstream_views",
     "upstream_unique_views",
 ]
@@ -84,7 +82,7 @@ Viewer = tuple[str, object]
 def rooms_known(*, workspace: Workspace, upstream_ids: list[str]) -> dict[str, dict]:
     """The workspace's rooms with these upstream ids: what ``rooms_write`` needs of them."""
     rows = Room.objects.filter(workspace=workspace, upstream_id__in=upstream_ids).values(
-        "id", "upstream_id", "upstream_hash", "archived", "slug"
+        "id", "upstream_id", "upstream_hash"
     )
     return {row["upstream_id"]: row for row in rows}
 
@@ -104,26 +102,23 @@ def rooms_write(
 def room_statuses_write(*, workspace: Workspace, statuses: list[dict]) -> None:
     """Upsert the upstream's statuses (title and order). Which status is the default for
     rooms created here stays a local choice."""
-    current = {
-        row["upstream_id"]: row
-        for row in RoomStatus.objects.filter(
+    current = set(
+        RoomStatus.objects.filter(
             workspace=workspace, upstream_id__in=[status["id"] for status in statuses]
-        ).values("id", "upstream_id", "title", "position")
-    }
-    rows = []
-    for position, status in enumerate(statuses):
-        row = current.get(status["id"], {})
-        if (row.get("title"), row.get("position")) != (status["title"], position):
-            rows.append(
-                RoomStatus(
-                    id=row.get("id") or uuid.uuid4(),
-                    workspace=workspace,
-                    upstream_id=status["id"],
-                    title=status["title"],
-                    position=position,
-                )
-            )
-    _upsert(RoomStatus, rows, ["title", "position"])
+        ).values_list("upstream_id", "title", "position")
+    )
+    rows = [(status["id"], status["title"], n) for n, status in enumerate(statuses)]
+    rows = [row for row in rows if row not in current]  # so an unchanged list sends no write
+    if rows:
+        upsert(
+            RoomStatus,
+            Staged(_fields(RoomStatus, "upstream_id", "title", "position"), rows),
+            values={"upstream_id": "s.upstream_id", "title": "s.title", "position": "s.position"},
+            constants={"workspace_id": workspace.pk},
+            conflict=["workspace_id", "upstream_id"],
+            conflict_where=SYNCED,
+            update=["title", "position"],
+        )
 
 
 def upstream_room_ids(*, workspace: Workspace) -> set[str]:
@@ -141,11 +136,11 @@ def rooms_archive(*, workspace: Workspace, upstream_ids: Iterable[str]) -> int:
     ).update(archived=True, upstream_hash=ARCHIVED_MARK)
 
 
-def _upsert(model: type[models.Model], rows: list, update_fields: list[str]) -> None:
-    if rows:
-        model.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["id"], update_fields=update_fields
-        )
+def _fields(model: type[models.Model], *names: str, **renamed: str) -> dict[str, models.Field]:
+    """Staged columns typed by ``model``'s fields: ``names`` as they are, ``renamed`` as
+    staged name -> field name."""
+    pairs = [(name, name) for name in names] + list(renamed.items())
+    return {staged: model._meta.get_field(name) for staged, name in pairs}
 
 
 def _slug(room: PulledRoom) -> str:
@@ -154,16 +149,47 @@ def _slug(room: PulledRoom) -> str:
     return f"{slugify(room.fields['title'])[:280] or 'room'}-{digest}"
 
 
+def _access(visible: bool) -> str:
+    """Upstream knows only visible or not; the update keeps a local restricted/locked access
+    of a visible part (``_KEEP_LOCAL_ACCESS``)."""
+    return Access.VISIBLE if visible else Access.HIDDEN
+
+
+def _keep_local_access(table: str) -> str:
+    return (
+        f"CASE WHEN EXCLUDED.access = '{Access.HIDDEN}' THEN '{Access.HIDDEN}' "
+        f"WHEN {table}.access IN ('{Access.RESTRICTED}', '{Access.LOCKED}') "
+        f"THEN {table}.access ELSE '{Access.VISIBLE}' END"
+    )
+
+
+def _by_upstream_id(table: str, alias: str, staged_column: str, *, left: bool = False) -> str:
+    """A join to ``table``'s synced row whose upstream id is the staged one (one %s: the
+    workspace)."""
+    join = "LEFT JOIN" if left else "JOIN"
+    return (
+        f"{join} {table} {alias} ON {alias}.workspace_id = %s AND {_synced(alias)} "
+        f"AND {alias}.upstream_id = s.{staged_column}"
+    )
+
+
+# Activity rows name their target by the step's or the action's upstream id (one is null).
+_TARGETS = (
+    _by_upstream_id("rooms_step", "st", "step_uid", left=True)
+    + " "
+    + _by_upstream_id("rooms_action", "ac", "action_uid", left=True)
+)
+
+
 class _PageWriter:
     def __init__(self, workspace: Workspace, rooms: list[PulledRoom], known: dict[str, dict]):
         self.workspace = workspace
+        self.ws = workspace.pk
         self.rooms = rooms
         self.known = known
         self.viewers: dict[str, Viewer] = {}
         self.room_ids: dict[str, uuid.UUID] = {}
-        self.section_ids: dict[str, uuid.UUID] = {}
-        self.step_ids: dict[str, uuid.UUID] = {}
-        self.action_ids: dict[str, uuid.UUID] = {}
+        self.rewritten: list[uuid.UUID] = []
 
     def write(self) -> None:
         self._resolve_people()
@@ -175,7 +201,7 @@ class _PageWriter:
         self._write_engagements()
         refresh_room_totals(self.room_ids.values())
 
-    # --- people and references ----------------------------------------------------------
+    # --- people -------------------------------------------------------------------------
 
     def _resolve_people(self) -> None:
         """People upstream puts on the seller's side who are members of the workspace are
@@ -197,396 +223,463 @@ class _PageWriter:
             .values_list("email_lower", "id")
         )
         self.viewers = {email: ("user", pk) for email, pk in members.items()}
-        outside = people.keys() - members.keys()
-        contacts = self._contacts(outside)
-        missing = outside - contacts.keys()
-        if missing:
-            # ignore_conflicts: an API request may create the same contact meanwhile.
-            Contact.objects.bulk_create(
-                [
-                    Contact(
-                        workspace=self.workspace,
-                        email=email,
-                        name=people[email].name,
-                        job_title=people[email].job_title,
-                        internal=people[email].internal,
-                    )
-                    for email in sorted(missing)
-                ],
-                ignore_conflicts=True,
+        outside = sorted(people.keys() - members.keys())
+        if not outside:
+            return
+        keep_if_blank = "CASE WHEN EXCLUDED.{0} <> '' THEN EXCLUDED.{0} ELSE rooms_contact.{0} END"
+        # Returns the contacts inserted or changed; the others are read after.
+        contacts = dict(
+            upsert(
+                Contact,
+                Staged(
+                    _fields(Contact, "email", "name", "job_title", "internal"),
+                    [
+                        (email, people[email].name, people[email].job_title, people[email].internal)
+                        for email in outside
+                    ],
+                ),
+                values={"email": "s.email", "name": "s.name", "job_title": "s.job_title"}
+                | {"internal": "s.internal"},
+                constants={"workspace_id": self.ws},
+                conflict=["lower(email)", "workspace_id"],
+                update={
+                    "name": keep_if_blank.format("name"),
+                    "job_title": keep_if_blank.format("job_title"),
+                    "internal": "",
+                },
+                returning=["lower(email)", "id"],
             )
-            contacts |= self._contacts(missing)
-        stale = []
-        for email, contact in contacts.items():
-            name = people[email].name or contact.name
-            job_title = people[email].job_title or contact.job_title
-            internal = people[email].internal
-            if (name, job_title, internal) != (contact.name, contact.job_title, contact.internal):
-                contact.name, contact.job_title, contact.internal = name, job_title, internal
-                stale.append(contact)
-        if stale:
-            Contact.objects.bulk_update(stale, ["name", "job_title", "internal"])
-        self.viewers |= {email: ("contact", contact.pk) for email, contact in contacts.items()}
-
-    def _contacts(self, emails: Iterable[str]) -> dict[str, Contact]:
-        rows = (
-            Contact.objects.filter(workspace=self.workspace)
-            .annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=list(emails))
-            .only("id", "email", "name", "job_title", "internal")
         )
-        return {contact.email_lower: contact for contact in rows}
-
-    def _references(
-        self, model: type[models.Model], ids: set[str], new: Callable[[str], models.Model]
-    ) -> dict[str, uuid.UUID]:
-        """Rows of ``model`` by upstream id; one the workspace lacks is created from ``new``
-        (a placeholder named after the id, which staff may rename; the pull never does)."""
-        if not ids:
-            return {}
-        scoped = model.objects.filter(workspace=self.workspace)
-        found = dict(scoped.filter(upstream_id__in=ids).values_list("upstream_id", "id"))
-        missing = ids - found.keys()
-        if missing:
-            model.objects.bulk_create(
-                [new(each) for each in sorted(missing)], ignore_conflicts=True
+        if len(contacts) < len(outside):
+            contacts |= dict(
+                Contact.objects.filter(workspace=self.workspace)
+                .annotate(email_lower=Lower("email"))
+                .filter(email_lower__in=[email for email in outside if email not in contacts])
+                .values_list("email_lower", "id")
             )
-            found |= dict(scoped.filter(upstream_id__in=missing).values_list("upstream_id", "id"))
-        return found
+        self.viewers |= {email: ("contact", pk) for email, pk in contacts.items()}
 
     # --- rooms --------------------------------------------------------------------------
 
     def _write_rooms(self) -> None:
-        ws = self.workspace
-        statuses = self._references(
-            RoomStatus,
-            {room.status_id for room in self.rooms if room.status_id},
-            lambda upstream_id: RoomStatus(
-                workspace=ws, title=upstream_id, upstream_id=upstream_id
-            ),
-        )
-        labels = self._references(
-            Label,
-            {room.label_id for room in self.rooms if room.label_id},
-            lambda upstream_id: Label(workspace=ws, name=upstream_id, upstream_id=upstream_id),
-        )
-        companies = self._references(
-            Company,
-            {room.company_id for room in self.rooms if room.company_id},
-            lambda upstream_id: Company(workspace=ws, name=upstream_id, upstream_id=upstream_id),
-        )
+        """The rooms, with their status, label and company found by upstream id (one the
+        workspace lacks is created, named after the id: staff may rename it, the pull never
+        does). A room archived here stays archived; one the pull archived comes back."""
+        for model, name, attribute in (
+            (RoomStatus, "title", "status_id"),
+            (Label, "name", "label_id"),
+            (Company, "name", "company_id"),
+        ):
+            ids = sorted({getattr(room, attribute) for room in self.rooms} - {None})
+            if ids:
+                upsert(
+                    model,
+                    Staged(_fields(model, "upstream_id"), [(each,) for each in ids]),
+                    values={"upstream_id": "s.upstream_id", name: "s.upstream_id"},
+                    constants={"workspace_id": self.ws},
+                    conflict=["workspace_id", "upstream_id"],
+                    conflict_where=SYNCED,
+                )
         rows = []
         for room in self.rooms:
             known = self.known.get(room.upstream_id)
             owner = self.viewers.get(room.owner_email or "")
             contact = self.viewers.get(room.primary_contact_email or "")
             rows.append(
-                Room(
-                    id=known["id"] if known else uuid.uuid4(),
-                    workspace=ws,
-                    upstream_id=room.upstream_id,
-                    upstream_hash=room.digest,
-                    slug=known["slug"] if known else _slug(room),
-                    # A room archived here stays archived; one the pull archived comes back.
-                    archived=bool(known)
-                    and known["archived"]
-                    and known["upstream_hash"] != ARCHIVED_MARK,
-                    owner_id=owner[1] if owner and owner[0] == "user" else None,
-                    primary_contact_id=contact[1] if contact and contact[0] == "contact" else None,
-                    status_id=statuses.get(room.status_id or ""),
-                    label_id=labels.get(room.label_id or ""),
-                    company_id=companies.get(room.company_id or ""),
-                    **room.fields,
+                (
+                    known["id"] if known else uuid.uuid4(),
+                    room.upstream_id,
+                    room.digest,
+                    _slug(room),
+                    room.updated_at,
+                    owner[1] if owner and owner[0] == "user" else None,
+                    contact[1] if contact and contact[0] == "contact" else None,
+                    room.status_id,
+                    room.label_id,
+                    room.company_id,
+                    *(room.fields[column] for column in ROOM_COLUMNS),
                 )
             )
-            self.room_ids[room.upstream_id] = rows[-1].id
-        _upsert(Room, rows, ROOM_FIELDS)
-        # updated_at is auto_now (bulk_create stamps it); a pulled room keeps upstream's.
-        for row, room in zip(rows, self.rooms, strict=True):
-            row.updated_at = room.updated_at
-        Room.objects.bulk_update(rows, ["updated_at"])
+        columns = _fields(
+            Room,
+            "id",
+            "upstream_id",
+            "upstream_hash",
+            "slug",
+            "updated_at",
+            owner_id="owner",
+            primary_contact_id="primary_contact",
+            status_uid="upstream_id",
+            label_uid="upstream_id",
+            company_uid="upstream_id",
+        ) | _fields(Room, *ROOM_COLUMNS)
+        plain = ["upstream_hash", "updated_at", "owner_id", "primary_contact_id", *ROOM_COLUMNS]
+        written = upsert(
+            Room,
+            Staged(columns, rows),
+            values={column: f"s.{column}" for column in ["id", "upstream_id", "slug", *plain]}
+            | {"status_id": "st.id", "label_id": "lb.id", "company_id": "co.id"}
+            | {"archived": "FALSE"},
+            constants={"workspace_id": self.ws},
+            joins=" ".join(
+                [
+                    _by_upstream_id("rooms_roomstatus", "st", "status_uid", left=True),
+                    _by_upstream_id("rooms_label", "lb", "label_uid", left=True),
+                    _by_upstream_id("rooms_company", "co", "company_uid", left=True),
+                ]
+            ),
+            params=[self.ws] * 3,
+            conflict=["workspace_id", "upstream_id"],
+            conflict_where=SYNCED,
+            update=dict.fromkeys([*plain, "status_id", "label_id", "company_id"], "")
+            | {
+                "archived": f"rooms_room.archived AND rooms_room.upstream_hash <> '{ARCHIVED_MARK}'"
+            },
+            returning=["upstream_id", "id"],
+        )
+        # Every room here differs from its row (its digest does), so every one is returned.
+        self.room_ids = dict(written)
+        # Only rooms written before can have rows a page replaces (a part that moved in from
+        # another room keeps that room's activity there).
+        self.rewritten = [
+            self.room_ids[room.upstream_id] for room in self.rooms if room.upstream_id in self.known
+        ]
 
     def _write_room_people(self) -> None:
         """The room's members and contacts with upstream's flags (owner, primary contact,
         last seen, view count), replaced by upstream's list."""
-        room_ids = list(self.room_ids.values())
-        RoomMember.objects.filter(room_id__in=room_ids).delete()
-        RoomContact.objects.filter(room_id__in=room_ids).delete()
+        if self.rewritten:
+            RoomMember.objects.filter(room_id__in=self.rewritten).delete()
+            RoomContact.objects.filter(room_id__in=self.rewritten).delete()
         members, contacts = [], []
         for room in self.rooms:
             room_id = self.room_ids[room.upstream_id]
             for email, on_room in room.people_on_room.items():
                 kind, pk = self.viewers[email]
                 if kind == "user":
-                    members.append(
-                        RoomMember(
-                            workspace=self.workspace,
-                            room_id=room_id,
-                            user_id=pk,
-                            is_room_owner=on_room.is_owner,
-                        )
-                    )
+                    members.append((room_id, pk, on_room.is_owner))
                 else:
                     contacts.append(
-                        RoomContact(
-                            workspace=self.workspace,
-                            room_id=room_id,
-                            contact_id=pk,
-                            is_primary_contact=on_room.is_primary,
-                            is_room_owner=on_room.is_owner,
-                            upstream_last_seen=on_room.last_seen,
-                            upstream_view_count=on_room.view_count,
+                        (
+                            room_id,
+                            pk,
+                            on_room.is_primary,
+                            on_room.is_owner,
+                            on_room.last_seen,
+                            on_room.view_count,
                         )
                     )
-        RoomMember.objects.bulk_create(members)
-        RoomContact.objects.bulk_create(contacts)
+        for model, rows, names in (
+            (RoomMember, members, ["room_id", "user_id", "is_room_owner"]),
+            (
+                RoomContact,
+                contacts,
+                [
+                    "room_id",
+                    "contact_id",
+                    "is_primary_contact",
+                    "is_room_owner",
+                    "upstream_last_seen",
+                    "upstream_view_count",
+                ],
+            ),
+        ):
+            if rows:
+                upsert(
+                    model,
+                    Staged(_fields(model, *names), rows),
+                    values={name: f"s.{name}" for name in names},
+                    constants={"workspace_id": self.ws},
+                )
 
     # --- sections, steps, actions -------------------------------------------------------
 
     def _write_structure(self) -> None:
-        room_ids = list(self.room_ids.values())
+        """Per table: delete the synced rows of these rooms upstream no longer has (with what
+        hangs on them), then upsert the page's. A part that moved between rooms upstream is
+        moved, not recreated."""
         sections, steps, actions = [], [], []
         for room in self.rooms:
-            for section in room.sections:
-                sections.append((self.room_ids[room.upstream_id], section))
-                steps += [(section.upstream_id, step) for step in section.steps]
-                actions += [(section.upstream_id, action) for action in section.actions]
-
-        current = self._current(Section, Q(room_id__in=room_ids), [s for _, s in sections])
-        self.section_ids = self._ids(current)
-        _upsert(
-            Section,
-            [
-                Section(
-                    id=self.section_ids[section.upstream_id],
-                    workspace=self.workspace,
-                    room_id=room_id,
-                    upstream_id=section.upstream_id,
-                    title=section.title,
-                    position=section.position,
-                    access=access_for(
-                        section.visible, current.get(section.upstream_id, {}).get("access")
-                    ),
-                    is_completed=section.is_completed,
+            room_id = self.room_ids[room.upstream_id]
+            for s in room.sections:
+                sections.append(
+                    (
+                        room_id,
+                        s.upstream_id,
+                        s.title,
+                        s.position,
+                        _access(s.visible),
+                        s.is_completed,
+                    )
                 )
-                for room_id, section in sections
-            ],
-            ["room", "title", "position", "access", "is_completed", "updated_at"],
-        )
-
-        current = self._current(Step, Q(section__room_id__in=room_ids), [s for _, s in steps])
-        self.step_ids = self._ids(current)
-        _upsert(
-            Step,
-            [
-                Step(
-                    id=self.step_ids[step.upstream_id],
-                    workspace=self.workspace,
-                    section_id=self.section_ids[section_id],
-                    upstream_id=step.upstream_id,
-                    title=step.title,
-                    position=step.position,
-                    access=access_for(
-                        step.visible, current.get(step.upstream_id, {}).get("access")
-                    ),
-                )
-                for section_id, step in steps
-            ],
-            ["section", "title", "position", "access", "updated_at"],
-        )
-
-        current = self._current(Action, Q(section__room_id__in=room_ids), [a for _, a in actions])
-        self.action_ids = self._ids(current)
-        _upsert(
-            Action,
-            [
-                Action(
-                    id=self.action_ids[action.upstream_id],
-                    workspace=self.workspace,
-                    section_id=self.section_ids[section_id],
-                    upstream_id=action.upstream_id,
-                    title=action.title,
-                    position=action.position,
-                    access=access_for(
-                        action.visible, current.get(action.upstream_id, {}).get("access")
-                    ),
-                    status=action.status,
-                    description=action.description,
-                    internal=action.internal,
-                    due_date=action.due_date,
-                    action_type=action.action_type,
-                )
-                for section_id, action in actions
-            ],
-            [
-                "section",
-                "title",
-                "position",
-                "access",
-                "status",
-                "description",
-                "internal",
-                "due_date",
-                "action_type",
-                "updated_at",
-            ],
-        )
-
-    def _current(self, model: type[models.Model], of_rooms: Q, wanted: list) -> dict[str, dict]:
-        """The synced rows of ``model`` in these rooms or with a wanted upstream id (one may
-        have moved between rooms upstream); those upstream no longer has are deleted (with
-        what hangs on them). Two queries, the delete only when there is something to delete."""
-        wanted_ids = {item.upstream_id for item in wanted}
-        rows = {
-            row["upstream_id"]: row
-            for row in model.objects.filter(workspace=self.workspace)
-            .filter(of_rooms | Q(upstream_id__in=wanted_ids))
-            .exclude(upstream_id="")
-            .values("id", "upstream_id", "access")
-        }
-        gone = [row["id"] for upstream_id, row in rows.items() if upstream_id not in wanted_ids]
-        if gone:
-            model.objects.filter(pk__in=gone).delete()
-        return {upstream_id: rows[upstream_id] for upstream_id in wanted_ids & rows.keys()}
-
-    @staticmethod
-    def _ids(current: dict[str, dict]) -> defaultdict[str, uuid.UUID]:
-        """Known rows keep their id; a new upstream id gets a fresh one."""
-        ids: defaultdict[str, uuid.UUID] = defaultdict(uuid.uuid4)
-        ids.update({upstream_id: row["id"] for upstream_id, row in current.items()})
-        return ids
+                steps += [
+                    (s.upstream_id, p.upstream_id, p.title, p.position, _access(p.visible))
+                    for p in s.steps
+                ]
+                actions += [
+                    (
+                        s.upstream_id,
+                        a.upstream_id,
+                        a.title,
+                        a.position,
+                        _access(a.visible),
+                        a.status,
+                        a.description,
+                        a.internal,
+                        a.due_date,
+                        a.action_type,
+                    )
+                    for a in s.actions
+                ]
+        section_uid = {"section_uid": Section._meta.get_field("upstream_id")}
+        for model, rows, columns, parent in (
+            (
+                Section,
+                sections,
+                _fields(
+                    Section, "room_id", "upstream_id", "title", "position", "access", "is_completed"
+                ),
+                None,
+            ),
+            (
+                Step,
+                steps,
+                section_uid | _fields(Step, "upstream_id", "title", "position", "access"),
+                "section_uid",
+            ),
+            (
+                Action,
+                actions,
+                section_uid
+                | _fields(
+                    Action,
+                    "upstream_id",
+                    "title",
+                    "position",
+                    "access",
+                    "status",
+                    "description",
+                    "internal",
+                    "due_date",
+                    "action_type",
+                ),
+                "section_uid",
+            ),
+        ):
+            in_rooms = (
+                {"room_id__in": self.rewritten}
+                if model is Section
+                else {"section__room_id__in": self.rewritten}
+            )
+            gone = (
+                model.objects.filter(workspace=self.workspace, **in_rooms)
+                .exclude(upstream_id="")
+                .exclude(upstream_id__in=[row[1] for row in rows])
+            )
+            if self.rewritten:
+                gone.delete()
+            if not rows:
+                continue
+            table = model._meta.db_table
+            fields = [column for column in columns if column != parent]
+            upsert(
+                model,
+                Staged(columns, rows),
+                values={column: f"s.{column}" for column in fields}
+                | ({"section_id": "se.id"} if parent else {}),
+                constants={"workspace_id": self.ws},
+                joins=_by_upstream_id("rooms_section", "se", parent) if parent else "",
+                params=[self.ws] if parent else [],
+                conflict=["workspace_id", "upstream_id"],
+                conflict_where=SYNCED,
+                update={column: "" for column in fields if column not in ("upstream_id", "access")}
+                | ({"section_id": ""} if parent else {})
+                | {"access": _keep_local_access(table)},
+                touch=["updated_at"],
+            )
 
     # --- activity -----------------------------------------------------------------------
 
-    def _target(self, target: tuple[str, str]) -> tuple[str, uuid.UUID]:
-        kind, upstream_id = target
-        return kind, (self.step_ids if kind == STEP else self.action_ids)[upstream_id]
-
-    def _on_synced_targets(self) -> Q:
-        return Q(room_id__in=list(self.room_ids.values())) & (
-            Q(step_id__in=list(self.step_ids.values()))
-            | Q(action_id__in=list(self.action_ids.values()))
+    def _ids_of_page(self, model: type[Step | Action]) -> tuple[str, list]:
+        """A subquery: the ids of the page's steps or actions (found by upstream id)."""
+        uids = [
+            part.upstream_id
+            for room in self.rooms
+            for section in room.sections
+            for part in (section.steps if model is Step else section.actions)
+        ]
+        uids_in, params = any_of(model._meta.get_field("upstream_id"), uids)
+        table = model._meta.db_table
+        return (
+            f"(SELECT t.id FROM {table} t WHERE t.workspace_id = %s AND {_synced('t')} "
+            f"AND t.upstream_id {uids_in})",
+            [self.ws, *params],
         )
 
-    @staticmethod
-    def _viewer_of(row: dict) -> Viewer:
-        return ("user", row["user_id"]) if row["user_id"] else ("contact", row["contact_id"])
+    def _on_page_targets(self, table: str) -> tuple[str, list]:
+        """SQL over ``table``: its row is in one of the page's rooms written before (its
+        index narrows the rows first), on one of the page's steps or actions."""
+        rooms_in, params = any_of(Room._meta.pk, self.rewritten)
+        steps, step_params = self._ids_of_page(Step)
+        actions, action_params = self._ids_of_page(Action)
+        return (
+            f"{table}.room_id {rooms_in} AND ({table}.step_id IN {steps} "
+            f"OR {table}.action_id IN {actions})",
+            [*params, *step_params, *action_params],
+        )
+
+    def _viewer(self, email: str) -> tuple:
+        kind, pk = self.viewers[email]
+        return (pk, None) if kind == "user" else (None, pk)
 
     @staticmethod
-    def _target_of(row: dict) -> tuple[str, object]:
-        return (STEP, row["step_id"]) if row["step_id"] else (ACTION, row["action_id"])
+    def _target(target: tuple[str, str]) -> tuple:
+        kind, upstream_id = target
+        return (upstream_id, None) if kind == STEP else (None, upstream_id)
 
-    @staticmethod
-    def _viewer_fields(viewer: Viewer) -> dict:
-        kind, pk = viewer
-        return {"user_id": pk} if kind == "user" else {"contact_id": pk}
-
-    @staticmethod
-    def _target_fields(target: tuple[str, object]) -> dict:
-        kind, pk = target
-        return {"step_id": pk} if kind == STEP else {"action_id": pk}
+    def _activity_columns(self, model: type[models.Model], *names: str) -> dict:
+        return (
+            {
+                "step_uid": Step._meta.get_field("upstream_id"),
+                "action_uid": Action._meta.get_field("upstream_id"),
+            }
+            | _fields(model, user_id="user", contact_id="contact")
+            | _fields(model, *names)
+        )
 
     def _write_assignees(self) -> None:
-        wanted = {
-            (self.action_ids[action.upstream_id], self.viewers[email])
+        rows = {
+            (action.upstream_id, *self._viewer(email))
             for room in self.rooms
             for section in room.sections
             for action in section.actions
             for email in action.assignees
         }
-        current = {
-            (row["action_id"], self._viewer_of(row)): row["id"]
-            for row in ActionAssignee.objects.filter(
-                action_id__in=list(self.action_ids.values())
-            ).values("id", "action_id", "user_id", "contact_id")
-        }
-        gone = [pk for key, pk in current.items() if key not in wanted]
-        if gone:
-            ActionAssignee.objects.filter(pk__in=gone).delete()
-        ActionAssignee.objects.bulk_create(
-            [
-                ActionAssignee(
-                    workspace=self.workspace, action_id=action_id, **self._viewer_fields(viewer)
-                )
-                for action_id, viewer in wanted - current.keys()
-            ]
+        staged = Staged(
+            {"action_uid": Action._meta.get_field("upstream_id")}
+            | _fields(ActionAssignee, user_id="user", contact_id="contact"),
+            sorted(rows, key=str),
         )
+        actions, params = self._ids_of_page(Action)
+        delete_absent(
+            ActionAssignee,
+            staged,
+            scope=f"rooms_actionassignee.action_id IN {actions}",
+            scope_params=params,
+            joins=_by_upstream_id("rooms_action", "ac", "action_uid"),
+            params=[self.ws],
+            match="rooms_actionassignee.action_id = ac.id"
+            " AND rooms_actionassignee.user_id IS NOT DISTINCT FROM s.user_id"
+            " AND rooms_actionassignee.contact_id IS NOT DISTINCT FROM s.contact_id",
+        )
+        if rows:
+            upsert(
+                ActionAssignee,
+                staged,
+                values={"action_id": "ac.id", "user_id": "s.user_id", "contact_id": "s.contact_id"},
+                constants={"workspace_id": self.ws},
+                joins=_by_upstream_id("rooms_action", "ac", "action_uid"),
+                params=[self.ws],
+            )
 
     def _write_viewership(self) -> None:
-        wanted: dict[tuple, tuple[uuid.UUID, int, int]] = {}
+        """Rows that differ are replaced (deleted, then inserted)."""
+        wanted: dict[tuple, tuple] = {}
         for room in self.rooms:
+            room_id = self.room_ids[room.upstream_id]
             for viewing in room.viewings:
-                key = (self._target(viewing.target), self.viewers[viewing.email])
-                wanted[key] = (self.room_ids[room.upstream_id], viewing.seconds, viewing.times)
-        current = {
-            (self._target_of(row), self._viewer_of(row)): row
-            for row in Viewership.objects.filter(self._on_synced_targets()).values(
-                "id",
-                "step_id",
-                "action_id",
-                "user_id",
-                "contact_id",
-                "duration_in_seconds",
-                "times_viewed",
+                key = (*self._target(viewing.target), *self._viewer(viewing.email))
+                wanted[key] = (room_id, viewing.seconds, viewing.times)
+        staged = Staged(
+            self._activity_columns(Viewership, "room_id", "duration_in_seconds", "times_viewed"),
+            [(*key, *values) for key, values in wanted.items()],
+        )
+        scope, scope_params = self._on_page_targets("rooms_viewership")
+        same = (
+            "COALESCE(rooms_viewership.step_id, rooms_viewership.action_id)"
+            " = COALESCE(st.id, ac.id)"
+            " AND rooms_viewership.user_id IS NOT DISTINCT FROM s.user_id"
+            " AND rooms_viewership.contact_id IS NOT DISTINCT FROM s.contact_id"
+            " AND rooms_viewership.duration_in_seconds = s.duration_in_seconds"
+            " AND rooms_viewership.times_viewed = s.times_viewed"
+        )
+        if self.rewritten:
+            delete_absent(
+                Viewership,
+                staged,
+                scope=scope,
+                scope_params=scope_params,
+                joins=_TARGETS,
+                params=[self.ws] * 2,
+                match=same,
             )
-        }
-        gone = [row["id"] for key, row in current.items() if key not in wanted]
-        if gone:
-            Viewership.objects.filter(pk__in=gone).delete()
-        rows = []
-        for (target, viewer), (room_id, seconds, times) in wanted.items():
-            row = current.get((target, viewer))
-            if row and (row["duration_in_seconds"], row["times_viewed"]) == (seconds, times):
-                continue
-            rows.append(
-                Viewership(
-                    id=row["id"] if row else None,
-                    workspace=self.workspace,
-                    room_id=room_id,
-                    duration_in_seconds=seconds,
-                    times_viewed=times,
-                    **self._target_fields(target),
-                    **self._viewer_fields(viewer),
-                )
+        if wanted:
+            upsert(
+                Viewership,
+                staged,
+                values={"step_id": "st.id", "action_id": "ac.id"}
+                | {c: f"s.{c}" for c in ("room_id", "user_id", "contact_id")}
+                | {c: f"s.{c}" for c in ("duration_in_seconds", "times_viewed")},
+                constants={"workspace_id": self.ws},
+                joins=_TARGETS,
+                params=[self.ws] * 2,
             )
-        _upsert(Viewership, rows, ["duration_in_seconds", "times_viewed"])
 
     def _write_engagements(self) -> None:
         """Engagements have no upstream id: (target, viewer, type, time) is their key, counted
-        (the same key may occur twice). Rows with a client id came from ingestion: kept."""
-        wanted: Counter = Counter()
-        room_of: dict[tuple, uuid.UUID] = {}
+        (the same key may occur twice): the n-th row of a key is kept when upstream has an
+        n-th, deleted otherwise; the missing ones are inserted. Rows with a client id came
+        from ingestion: kept."""
+        seen: Counter = Counter()
+        rows = []
         for room in self.rooms:
+            room_id = self.room_ids[room.upstream_id]
             for engaged in room.engagements:
                 key = (
-                    self._target(engaged.target),
-                    self.viewers[engaged.email],
+                    *self._target(engaged.target),
+                    *self._viewer(engaged.email),
                     engaged.type,
                     engaged.created_at,
                 )
-                wanted[key] += 1
-                room_of[key] = self.room_ids[room.upstream_id]
-        current: defaultdict[tuple, list] = defaultdict(list)
-        for row in Engagement.objects.filter(
-            self._on_synced_targets(), client_id__isnull=True
-        ).values("id", "step_id", "action_id", "user_id", "contact_id", "type", "created_at"):
-            key = (self._target_of(row), self._viewer_of(row), row["type"], row["created_at"])
-            current[key].append(row["id"])
-        gone = [pk for key, pks in current.items() for pk in pks[wanted[key] :]]
-        if gone:
-            Engagement.objects.filter(pk__in=gone).delete()
-        Engagement.objects.bulk_create(
-            [
-                Engagement(
-                    workspace=self.workspace,
-                    room_id=room_of[key],
-                    type=type_,
-                    created_at=created_at,
-                    **self._target_fields(target),
-                    **self._viewer_fields(viewer),
-                )
-                for key, count in wanted.items()
-                for (target, viewer, type_, created_at) in [key]
-                for _ in range(count - len(current.get(key, [])))
-            ]
+                seen[key] += 1
+                rows.append((*key, room_id, seen[key]))
+        staged = Staged(
+            self._activity_columns(Engagement, "type", "created_at", "room_id")
+            | {"n": Engagement._meta.pk},
+            rows,
         )
+        source, source_params = staged.relation()
+        scope, scope_params = self._on_page_targets("e")
+        key = "COALESCE(e.step_id, e.action_id), e.user_id, e.contact_id, e.type, e.created_at"
+        current = (
+            f"SELECT e.id, COALESCE(e.step_id, e.action_id) AS target, e.user_id, e.contact_id,"
+            f" e.type, e.created_at, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY e.id) AS n"
+            f" FROM rooms_engagement e WHERE e.client_id IS NULL AND {scope}"
+        )
+        wanted = (
+            f"SELECT s.room_id, st.id AS step_id, ac.id AS action_id, s.user_id, s.contact_id,"
+            f" s.type, s.created_at, s.n FROM {source} {_TARGETS}"
+        )
+        same = (
+            "w.n = c.n AND COALESCE(w.step_id, w.action_id) = c.target AND w.type = c.type"
+            " AND w.created_at = c.created_at AND w.user_id IS NOT DISTINCT FROM c.user_id"
+            " AND w.contact_id IS NOT DISTINCT FROM c.contact_id"
+        )
+        params = [*scope_params, *source_params, self.ws, self.ws]
+        with connection.cursor() as cursor:
+            if self.rewritten:
+                cursor.execute(
+                    f"WITH c AS ({current}), w AS ({wanted}) DELETE FROM rooms_engagement"
+                    f" WHERE id IN (SELECT c.id FROM c WHERE NOT EXISTS"
+                    f" (SELECT 1 FROM w WHERE {same}))",
+                    params,
+                )
+            if rows:
+                cursor.execute(
+                    f"WITH c AS ({current}), w AS ({wanted}) INSERT INTO rooms_engagement"
+                    " (workspace_id, room_id, step_id, action_id, user_id, contact_id, type,"
+                    " created_at) SELECT %s, w.room_id, w.step_id, w.action_id, w.user_id,"
+                    f" w.contact_id, w.type, w.created_at FROM w WHERE NOT EXISTS"
+                    f" (SELECT 1 FROM c WHERE {same})",
+                    [*params, self.ws],
+                )
