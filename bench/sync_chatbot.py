@@ -11,7 +11,7 @@ upstream calls per 1,000 conversations.
     createdb -h 127.0.0.1 -U postgres fs_chatbot_bench
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_chatbot_bench \\
         CELERY_BROKER_URL=redis://127.0.0.1:6379/10 \\
-        .venv/bin/python bench/sync_chatbot.py [--conversations 1000] [--pairs 5]
+        .venv/bin/python bench/sync_chatbot.py [--conversations 1000] [--pairs 5] [--pool-size 4]
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ from tests.syncing.fakes.chatbot_platform import FakeChatbotPlatform  # noqa: E4
 from workspaces.models import Workspace  # noqa: E402
 
 
-def fresh_connection(fake: FakeChatbotPlatform, index: int) -> Connection:
-    """A connection to the fake in a workspace of its own (set up outside the timings)."""
+def fresh_connection(fake: FakeChatbotPlatform, index: int, pool_size: int | None) -> Connection:
+    """A connection to the fake in a workspace of its own (set up outside the timings);
+    ``pool_size``: message lists read at once (None: SYNC_FETCH_POOL_SIZE)."""
     workspace = Workspace.objects.create(name=f"chatbot bench {index}", slug=f"cb-{index}")
     return connection_create(
         workspace=workspace,
@@ -52,7 +53,11 @@ def fresh_connection(fake: FakeChatbotPlatform, index: int) -> Connection:
         name="Fake Flow XO",
         base_url=fake.url,
         api_key=fake.api_key,
-        options={"requests_per_second": 100000, "burst": 100000},
+        options={
+            "requests_per_second": 100000,
+            "burst": 100000,
+            **({"pool_size": pool_size} if pool_size else {}),
+        },
     )
 
 
@@ -85,12 +90,12 @@ def baseline_pull(fake: FakeChatbotPlatform) -> tuple[int, int]:
     return calls, copy_json(rows, "bench_messages")
 
 
-def measure(conversations: int, pairs: int) -> dict:
+def measure(conversations: int, pairs: int, pool_size: int | None = None) -> dict:
     """Per side: medians over ``pairs`` alternating runs (bench.baseline.alternate), upstream
     calls and messages stored."""
     fake = FakeChatbotPlatform().start()
     fake.populate(conversations)
-    connections = [fresh_connection(fake, index) for index in range(pairs)]
+    connections = [fresh_connection(fake, index, pool_size) for index in range(pairs)]
     try:
         measured = alternate(
             {
@@ -111,8 +116,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--pool-size", type=int, help="default: SYNC_FETCH_POOL_SIZE")
     args = parser.parse_args()
-    result = measure(args.conversations, args.pairs)
+    result = measure(args.conversations, args.pairs, args.pool_size)
     calls = {side: figures["calls"] for side, figures in result.items()}
     print_pair(
         f"{args.conversations} conversations, {result['flowsync']['messages']} messages",

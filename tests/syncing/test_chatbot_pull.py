@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -206,6 +208,64 @@ def test_with_a_fifth_of_requests_failing_the_runs_converge_without_duplicates(
     assert len(fake.faults_served) > 10
     assert stored(workspace) == upstream(fake)
     assert ChatMessage.objects.for_workspace(workspace).count() == len(fake.all_messages())
+
+
+def test_message_lists_are_read_pool_size_at_a_time(workspace, fake):
+    conn = connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.CHATBOT_PLATFORM,
+        name="Flow XO",
+        base_url=fake.url,
+        api_key=fake.api_key,
+        options={"requests_per_second": 1000, "burst": 1000, "pool_size": 3},
+    )
+    fake.populate(12)
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+    list_messages = fake.list_messages
+
+    def counted(conversation_id, query):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            time.sleep(0.05)
+            return list_messages(conversation_id, query)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    fake.list_messages = counted
+
+    run = pull(conn, full_refresh=True)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert most[0] == 3
+    assert stored(workspace) == upstream(fake)
+    assert run.upstream_calls == 1 + 1 + 12  # workflows, one list page, 12 message lists
+
+
+def test_a_list_page_that_fails_keeps_the_pages_read_before_it(connection, fake, workspace):
+    fake.populate(150)  # two list pages
+    list_conversations = fake.list_conversations
+
+    def page_two_gone(query: dict):
+        if query.get("skip") == "100":
+            return 404, {"message": "not found"}
+        return list_conversations(query)
+
+    fake.list_conversations = page_two_gone
+
+    run = pull(connection, full_refresh=True)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert run.created == 100
+    page_one = sorted(
+        fake.conversations.values(),
+        key=lambda c: (c["last_message"]["timestamp"], c["id"]),
+        reverse=True,
+    )[:100]
+    assert set(stored(workspace)) == {m["id"] for c in page_one for m in fake.messages[c["id"]]}
 
 
 def test_a_message_list_that_ignores_paging_is_read_once(connection, fake, workspace):
