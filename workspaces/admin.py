@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
@@ -74,6 +75,14 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def response_change(self, request, obj):
+        """A staff member saving their own profile stays on it (it is where the user menu
+        leads), instead of landing on the users list."""
+        response = super().response_change(request, obj)
+        if obj.pk == request.user.pk and isinstance(response, HttpResponseRedirect):
+            return HttpResponseRedirect(request.path)
+        return response
 
     def user_change_password(self, request, id, form_url=""):
         # Changing one's own password goes through the user menu's form, which asks for the

@@ -37,7 +37,8 @@ def test_set_a_time_zone_from_the_user_menu_and_see_a_run_in_it(page, live_serve
 
     page.fill("input[name=time_zone]", "Asia/Tokyo")
     page.click("button[name=_save]")
-    page.wait_for_url("**/admin/workspaces/user/")
+    page.wait_for_url(f"**/admin/workspaces/user/{user.pk}/change/")
+    assert "was changed successfully" in page.inner_text("body")
     user.refresh_from_db()
     assert user.time_zone == "Asia/Tokyo"
 

@@ -147,6 +147,7 @@ def test_the_user_menu_links_to_the_profile_where_staff_set_their_zone(client, c
     )
 
     assert response.status_code == 302
+    assert response["Location"] == profile  # back to the profile, not the users list
     user.refresh_from_db()
     assert (user.full_name, user.time_zone) == ("Mia Member", "Asia/Tokyo")
 
