@@ -39,6 +39,20 @@ def _assert_room_chart_matches_api(page, live_server, days: int) -> None:
     assert engagements["data"] == [day["engagements"] for day in api["timeline"]]
 
 
+def _assert_chat_chart_matches_api(page, live_server, period: dict) -> None:
+    api = _api(
+        page,
+        live_server,
+        f"/api/insights?start={period['start']}&end={period['end']}&unit=day",
+    )
+    chart = _chart_data(page, "chart-chat")
+    assert chart["labels"] == [unit["_id"] for unit in api["metrics"]]
+    messages, users = chart["datasets"]
+    assert messages["data"] == [unit["received_messages"] for unit in api["metrics"]]
+    assert users["data"] == [unit["active_users"] for unit in api["metrics"]]
+    assert sum(messages["data"]) == 2
+
+
 def test_dashboard_charts_show_the_apis_numbers_and_follow_the_period(page, live_server, cast):
     seed_dashboard(cast.workspace)
     log_in(page, live_server, cast.owner.user)
@@ -50,6 +64,7 @@ def test_dashboard_charts_show_the_apis_numbers_and_follow_the_period(page, live
     registrations = _chart_data(page, "chart-registrations")["datasets"][0]["data"]
     assert registrations == [day["registrations"] for day in webinars["registrations_timeline"]]
     assert sum(registrations) == 4
+    _assert_chat_chart_matches_api(page, live_server, webinars["period"])
 
     page.click("#period-selector >> text=Last 7 days")
     page.wait_for_url("**/admin/?*days=7")
