@@ -123,3 +123,18 @@ def test_alerts_go_out_by_smtp_when_the_settings_say_so(
     assert sorted(message.recipients) == sorted([cast.owner.user.email, "admin@acme.example"])
     assert "Subject: [flowsync] Flowla: needs re-authentication" in message.data
     assert mail.outbox == []
+
+
+def test_an_unreachable_smtp_server_loses_the_mail_but_not_the_status(
+    connection, settings, django_capture_on_commit_callbacks
+):
+    smtp = FakeSmtpServer()  # bound, then closed: nothing listens on its port
+    port = smtp.port
+    smtp.server_close()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+
+    _set(connection, "failing", "HTTP 503", django_capture_on_commit_callbacks)
+
+    connection.refresh_from_db()
+    assert connection.status == "failing"
