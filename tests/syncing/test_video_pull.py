@@ -504,3 +504,28 @@ def test_a_video_connection_is_set_up_and_tested_from_the_admin(client, staff, f
     assert connection_.status == Connection.Status.OK
     assert f"{len(fake.rooms)} rooms readable" in tested.content.decode()
     assert connection_.credentials["webhook_secret"] == WEBHOOK_SECRET  # blank kept it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_revoked_while_events_are_read_fails_the_run_for_reauthentication(fake):
+    """The event reads run in the fetch pool's threads: the 401 one of them gets still marks
+    the connection and fails the run; the next run, with a good key, stores everything once."""
+    workspace = WorkspaceFactory()
+    connection_ = connect(workspace, fake)
+    fake.populate(150)
+
+    def revoke(query: dict) -> None:
+        if query.get("page") == "2":
+            fake.api_key = "lnx_revoked"
+
+    fake.on_contacts = revoke
+
+    run = pull(connection_)
+
+    assert run.status == SyncRun.Status.FAILED
+    connection_.refresh_from_db()
+    assert connection_.status == Connection.Status.NEEDS_REAUTH
+    fake.on_contacts, fake.api_key = None, connection_.credentials["api_key"]
+    again = pull(connection_)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.errors
+    assert stored_events(workspace) == upstream_events(fake)

@@ -106,12 +106,14 @@ class VideoStore:
     def room_ids(self, refs: list[dict]) -> dict[str, object]:
         """Local room ids of ``{id, name, display_name?, at}`` references; rooms not seen
         before are created from the reference's names (one without a name is a failure)."""
-        known = writes.video_room_ids(
+        titles = writes.video_rooms_known(
             connection=self.connection, upstream_ids={ref["id"] for ref in refs}
         )
+        known = {upstream_id: room_id for upstream_id, (room_id, _) in titles.items()}
         rooms = {}
         for ref in refs:
-            if ref["id"] in known and not ref.get("display_name"):
+            named = ref.get("display_name")
+            if ref["id"] in known and (not named or named == titles[ref["id"]][1]):
                 continue
             if ref.get("name"):
                 rooms[ref["id"]] = {

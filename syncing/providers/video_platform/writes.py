@@ -98,12 +98,15 @@ def video_rooms_write(
     return ids, {"created": len(new), "updated": updated, "unchanged": len(links) - updated}
 
 
-def video_room_ids(*, connection: Connection, upstream_ids: set[str]) -> dict[str, uuid.UUID]:
-    return dict(
-        VideoRoom.objects.filter(connection=connection, upstream_id__in=upstream_ids).values_list(
-            "upstream_id", "room_id"
-        )
-    )
+def video_rooms_known(
+    *, connection: Connection, upstream_ids: set[str]
+) -> dict[str, tuple[uuid.UUID, str]]:
+    """The local id and title of the connection's rooms, by upstream id."""
+    rows = VideoRoom.objects.filter(connection=connection, upstream_id__in=upstream_ids)
+    return {
+        upstream_id: (room_id, title)
+        for upstream_id, room_id, title in rows.values_list("upstream_id", "room_id", "room__title")
+    }
 
 
 @transaction.atomic  # the rows stay locked until they are written
@@ -164,6 +167,8 @@ def pulled_event_counts(*, contact_ids: list, prefix: str) -> dict:
 
 def pulled_events_prune(*, contact_ids: list, prefix: str, keep: set[str]) -> int:
     """Delete the contacts' pulled events that upstream no longer lists."""
+    if not contact_ids:
+        return 0
     deleted, _ = (
         ContactEvent.objects.filter(contact_id__in=contact_ids, client_id__startswith=prefix)
         .exclude(client_id__in=keep)
