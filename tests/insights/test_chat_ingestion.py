@@ -222,8 +222,8 @@ def test_query_count_does_not_grow_with_the_batch(cast, django_assert_max_num_qu
             trigger(f"t{n}", flow=f"g{n % 5}", user=f"u{n}"),
         )
     ]
-    # 2 id checks, 2 flow upserts + read, one user upsert, 2 inserts, savepoints of the
+    # one id check, 2 flow upserts + read, one user upsert, 2 inserts, savepoints of the
     # request and of the service (and their releases)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.post(URL, {"events": big}, format="json")
     assert response.json() == {"accepted": 400, "duplicates": 0}
