@@ -1,10 +1,12 @@
-"""The console's look: branded, grouped sidebar, and nothing fetched from another host."""
+"""The console's look: branded, grouped sidebar, dark mode, a laptop-sized rooms list, and
+nothing fetched from another host on any kind of page."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from tests.browser.conftest import log_in
+from tests.events.factories import SessionFactory
 from tests.factories import UserFactory
 from tests.rooms.factories import CompanyFactory, RoomFactory, RoomStatusFactory
 
@@ -25,6 +27,19 @@ def test_console_is_branded_grouped_and_served_locally(page, live_server, cast):
     sidebar = page.locator("#nav-sidebar-inner, nav").first.inner_text()
     for group in ("Rooms", "Webinars", "Insights", "Sync", "Access"):
         assert group in sidebar
+    # Every kind of page: charts (room, session), htmx (run), forms with widgets (connection).
+    room = RoomFactory(workspace=cast.workspace)
+    session = SessionFactory(workspace=cast.workspace)
+    for path in (
+        f"/admin/rooms/room/{room.pk}/change/",
+        f"/admin/events/session/{session.pk}/change/",
+        "/admin/syncing/connection/add/?provider=hubspot",
+        "/admin/syncing/syncrun/",
+        "/admin/rooms/room/add/",
+    ):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.ok, path
+        page.wait_for_load_state("networkidle")
     page.goto(f"{live_server.url}/api/docs")
     page.wait_for_selector(".swagger-ui .info")
     assert foreign == []
