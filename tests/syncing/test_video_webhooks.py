@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from insights.models import ContactEvent, Recording
 from rooms.models import Contact, Room
@@ -346,3 +347,27 @@ def test_a_join_whose_data_cannot_be_stored_is_refused_and_stores_nothing(
 
 def test_other_methods_are_not_allowed(client, connection):
     assert client.get(f"/webhooks/video_platform/{connection.pk}").status_code == 405
+
+
+def test_delivery_records_are_kept_only_while_a_replay_could_pass(
+    client, connection, fake, workspace
+):
+    """A delivery's hash only has to outlive the window in which its signed timestamp is
+    accepted (5 minutes either way); older records are dropped as new deliveries arrive, so
+    the table does not grow with every join."""
+    fake.populate(2)
+    contact, room = next(iter(fake.contacts)), rooms_of(fake)[0]
+    for minutes_ago in (30, 9):
+        deliver(client, connection, fake.join(contact, room))
+        WebhookDelivery.objects.filter(
+            received_at__gt=timezone.now() - timedelta(minutes=1)
+        ).update(received_at=timezone.now() - timedelta(minutes=minutes_ago))
+
+    deliver(client, connection, fake.join(contact, room))
+
+    ages = sorted(
+        round((timezone.now() - row.received_at).total_seconds() / 60)
+        for row in WebhookDelivery.objects.filter(connection=connection)
+    )
+    assert ages == [0, 9]
+    assert ContactEvent.objects.for_workspace(workspace).count() == 3

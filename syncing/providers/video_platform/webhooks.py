@@ -9,7 +9,8 @@ which must name the same second as the body's signed ``timestamp``, and both mus
 ``MAX_AGE`` of our clock. Timestamps are Unix seconds or ISO 8601.
 
 Replays inside the window: the body's hash is recorded in ``WebhookDelivery`` in the same
-transaction as the writes, so the same delivery twice stores once; a retry signed anew (a new
+transaction as the writes (and dropped after ``KEEP``, when the window has closed on it), so
+the same delivery twice stores once; a retry signed anew (a new
 body) carries the same upstream ids, which the writes key on, and a recording's status only
 moves forward in its lifecycle.
 
@@ -33,21 +34,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from config.errors import InvalidInput
 from insights.services import workspace_activity_ingest
 from syncing.crm.types import WebhookRejected
 from syncing.crm.webhooks import webhook_events_new
 from syncing.errors import RecordError
-from syncing.models import Connection
+from syncing.models import Connection, WebhookDelivery
 from syncing.providers.video_platform import schemas
 from syncing.providers.video_platform.store import VideoStore
 
+DELIVERY_PREFIX = "video:"
 SIGNATURE_HEADER = "X-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Webhook-Timestamp"
 # Deliveries signed longer ago (or, with a skewed clock, further ahead) are replays: long
 # enough for a slow queue upstream, short enough that a captured delivery soon stops working.
 MAX_AGE = timedelta(minutes=5)
+# How long a delivery's hash is kept: past MAX_AGE after its signed time (which may itself be
+# MAX_AGE ahead of our clock) the delivery is refused anyway, so it need not be remembered.
+KEEP = 2 * MAX_AGE + timedelta(minutes=5)
 PRESENCE_TYPES = {"room.joined": "room_join", "room.left": "room_leave"}
 RECORDING_STATUSES = {"recording.started": "started", "recording.completed": "available"}
 
@@ -84,7 +90,9 @@ def verify(connection: Connection | None, body: bytes, headers: Mapping[str, str
     if _unix(payload["timestamp"]) != sent:
         raise WebhookRejected(f"{TIMESTAMP_HEADER} is not the signed timestamp.")
     return Delivery(
-        id=f"video:{hashlib.sha256(body).hexdigest()}", event=payload["event"], data=payload["data"]
+        id=DELIVERY_PREFIX + hashlib.sha256(body).hexdigest(),
+        event=payload["event"],
+        data=payload["data"],
     )
 
 
@@ -133,6 +141,11 @@ def delivery_store(*, connection: Connection, delivery: Delivery) -> Receipt:
     with transaction.atomic():
         if not webhook_events_new(connection, (delivery.id,)):
             return Receipt(received=0, duplicates=1)
+        WebhookDelivery.objects.filter(
+            connection=connection,
+            event_id__startswith=DELIVERY_PREFIX,
+            received_at__lt=timezone.now() - KEEP,
+        ).delete()
         handler = HANDLERS.get(delivery.event)
         if handler is not None:
             handler(store, delivery)
