@@ -1,7 +1,8 @@
 """syncing.upsert on real tables (rooms' sections and contacts): new rows inserted, known rows
 updated only when a value differs, one statement whatever the number of rows, rows absent from
-a page deleted within their scope. The same tests run on SQLite, in a child pytest (the last
-test), since flowsync also runs there."""
+a page deleted within their scope; the webinar pull's contacts written once, with their names.
+The same tests run on SQLite, in a child pytest (the last test), since flowsync also runs
+there."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ import pytest
 from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 
+from events.models import Registrant
 from rooms.models import Contact, Room, Section
+from syncing.streams import stream_run
 from syncing.upsert import Staged, delete_absent, upsert
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db
 
 COLUMNS = {name: Section._meta.get_field(name) for name in ("upstream_id", "title", "position")}
+WRITES = ("INSERT INTO", "UPDATE ", "DELETE FROM")
 SYNCED = "NOT (upstream_id = '')"  # the predicate of the partial unique index
 
 
@@ -152,6 +156,43 @@ def test_rows_absent_from_the_page_are_deleted_within_the_scope_only(room, works
 
     assert deleted == 1
     assert sorted(Section.objects.values_list("upstream_id", flat=True)) == ["o-1", "s-1"]
+
+
+def test_the_webinar_pull_writes_each_contact_once_with_its_name(
+    webinar_connection, webinar_fake, workspace
+):
+    """Issue 13: contacts were inserted without names, read back, then rewritten."""
+    named = Contact.objects.create(workspace=workspace, email="ana@example.com", name="Ana L.")
+    unnamed = Contact.objects.create(workspace=workspace, email="ben@example.com")
+    webinar_fake.add_session(period="future", token="tok-next")
+    for email, first, last in [
+        ("Ana@Example.com", "Ana", "Lima"),
+        ("ben@example.com", "Ben", ""),
+        ("cy@example.com", "Cy", "Dana"),
+        ("dee@example.com", "", ""),
+    ]:
+        webinar_fake.add_registrant("tok-next", email=email, firstName=first, lastName=last)
+
+    with CaptureQueriesContext(connection) as queries:
+        run = stream_run(connection=webinar_connection, stream="webinars")
+
+    assert run.status == "succeeded", run.errors
+    contacts = {
+        r.email: (r.contact.email, r.contact.name)
+        for r in Registrant.objects.select_related("contact")
+    }
+    assert contacts == {
+        "Ana@Example.com": ("ana@example.com", "Ana L."),  # a known name is kept
+        "ben@example.com": ("ben@example.com", "Ben"),  # a contact without one takes it
+        "cy@example.com": ("cy@example.com", "Cy Dana"),
+        "dee@example.com": ("dee@example.com", ""),
+    }
+    assert Contact.objects.get(pk=unnamed.pk).name == "Ben"
+    assert Contact.objects.get(pk=named.pk).name == "Ana L."
+    contact_writes = [
+        q["sql"] for q in queries if q["sql"].startswith(WRITES) and '"rooms_contact"' in q["sql"]
+    ]
+    assert len(contact_writes) == 1
 
 
 @pytest.mark.skipif(os.environ.get("UPSERT_ON_SQLITE") == "1", reason="is the SQLite run")

@@ -50,12 +50,14 @@ from events.models import (
     Survey,
     SurveyResponse,
 )
-from rooms.models import Contact
-from rooms.services import contacts_for_emails
 from syncing.errors import AuthError, RecordError, UpstreamError
 from syncing.providers.webinar_platform import mapping, schemas
 from syncing.providers.webinar_platform.client import PERIODS, WebinarPlatformClient
-from syncing.providers.webinar_platform.writes import differs, upsert_plan
+from syncing.providers.webinar_platform.writes import (
+    differs,
+    registrant_contacts_link,
+    upsert_plan,
+)
 from syncing.validation import validate_record, validate_records
 from workspaces.models import Workspace
 
@@ -370,33 +372,10 @@ def registrants_pull(pull: Pull, session: Session) -> None:
                 incoming=incoming,
                 new=lambda key, row: Registrant(session=session, **row),
             )
-            _link_contacts(pull.workspace, plan.created)
+            registrant_contacts_link(workspace=pull.workspace, registrants=plan.created)
             plan.write()
         pull.run.count(**plan.counts())
         pull.run.checkpoint()
-
-
-def _link_contacts(workspace: Workspace, registrants: list[Registrant]) -> None:
-    """Point new registrants at the workspace's contacts with their emails, as a registration
-    does (``events.services.registrant_contact_link``), for a whole page at once: contacts
-    are created when new, and a contact without a name takes the registrant's."""
-    if not registrants:
-        return
-    contacts = contacts_for_emails(
-        workspace=workspace, emails={registrant.email.lower() for registrant in registrants}
-    )
-    named = {}
-    for registrant in registrants:
-        contact = contacts[registrant.email.lower()]
-        registrant.contact = contact
-        name = f"{registrant.first_name} {registrant.last_name}".strip()
-        if name and not contact.name:
-            contact.name = name
-            named[contact.pk] = contact
-    # One statement for the page (an upsert on the primary key of contacts just read).
-    Contact.objects.bulk_create(
-        list(named.values()), update_conflicts=True, unique_fields=["id"], update_fields=["name"]
-    )
 
 
 def surveys_pull(pull: Pull, session: Session) -> dict[str, Survey]:

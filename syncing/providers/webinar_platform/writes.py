@@ -18,6 +18,12 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.db.models.functions import Lower
+
+from events.models import Registrant
+from rooms.models import Contact
+from syncing.upsert import Staged, upsert
+from workspaces.models import Workspace
 
 
 def differs(instance: models.Model, row: Mapping) -> bool:
@@ -83,3 +89,38 @@ def upsert_plan(
             plan.unchanged += 1
         plan.rows[key] = instance
     return plan
+
+
+def registrant_contacts_link(*, workspace: Workspace, registrants: list[Registrant]) -> None:
+    """Point new registrants at the workspace's contacts with their emails, as a registration
+    does (``events.services.registrant_contact_link``), for a whole page at once: one upsert
+    (``syncing.upsert``) creates the new contacts with their names and names the known ones
+    that have none (a known name is never overwritten), so each contact is written once; the
+    contacts it left alone are then read, when there are any."""
+    if not registrants:
+        return
+    names = {r.email.lower(): f"{r.first_name} {r.last_name}".strip() for r in registrants}
+    named = "rooms_contact.name <> ''"
+    written = upsert(
+        Contact,
+        Staged(
+            {"email": Contact._meta.get_field("email"), "name": Contact._meta.get_field("name")},
+            sorted(names.items()),
+        ),
+        values={"email": "s.email", "name": "s.name"},
+        constants={"workspace_id": workspace.pk},
+        conflict=["lower(email)", "workspace_id"],
+        update={"name": f"CASE WHEN {named} THEN rooms_contact.name ELSE EXCLUDED.name END"},
+        returning=["lower(email)", "id"],
+    )
+    to_id = Contact._meta.pk.to_python
+    contacts = {email: to_id(pk) for email, pk in written}
+    if len(contacts) < len(names):
+        contacts |= dict(
+            Contact.objects.filter(workspace=workspace)
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=[email for email in names if email not in contacts])
+            .values_list("email_lower", "id")
+        )
+    for registrant in registrants:
+        registrant.contact_id = contacts[registrant.email.lower()]
