@@ -5,7 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-from workspaces.timezones import validate_time_zone
+from workspaces.timezones import time_label, validate_time_zone
 
 
 class UserManager(BaseUserManager):
@@ -167,4 +167,4 @@ class WorkerHeartbeat(models.Model):
     seen_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.hostname} at {time_label(self.seen_at)}"
