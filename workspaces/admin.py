@@ -6,6 +6,7 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from workspaces.admin_scoping import (
     EDITOR_ROLES,
@@ -19,11 +20,33 @@ from workspaces.services import (
     api_key_revoke,
     workspace_delete,
 )
-from workspaces.timezones import time_label
+from workspaces.timezones import time_label, time_zone_names
+
+
+class TimeZoneInput(UnfoldAdminTextInputWidget):
+    """A text input that suggests the IANA zone names as the staff member types."""
+
+    # In an app's templates: the form renderer finds widget templates there, not in DIRS.
+    template_name = "workspaces/widgets/time_zone.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["list"] = f"{context['widget']['attrs']['id']}-choices"
+        context["time_zones"] = sorted(time_zone_names())
+        return context
+
+
+class TimeZoneFieldsMixin:
+    time_zone_fields = ("time_zone", "default_time_zone")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.time_zone_fields:
+            kwargs["widget"] = TimeZoneInput()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, ModelAdmin):
+class UserAdmin(TimeZoneFieldsMixin, BaseUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -99,7 +122,7 @@ class MembershipInline(WorkspaceScopedAdminMixin, TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(WorkspaceScopedAdminMixin, ModelAdmin):
+class WorkspaceAdmin(TimeZoneFieldsMixin, WorkspaceScopedAdminMixin, ModelAdmin):
     workspace_path = "id"
     list_display = ["name", "slug", "internal_company_name", "created_at"]
     search_fields = ["name", "slug"]

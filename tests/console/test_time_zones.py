@@ -141,6 +141,11 @@ def test_the_user_menu_links_to_the_profile_where_staff_set_their_zone(client, c
     staff = staff_client(client, user)
     profile = reverse("admin:workspaces_user_change", args=[user.pk])
     assert f'href="{profile}"' in page(staff, reverse("admin:index"))
+    form = page(staff, profile)
+    # The field suggests the IANA names as one types.
+    assert 'list="id_time_zone-choices"' in form
+    assert '<datalist id="id_time_zone-choices">' in form
+    assert '<option value="Asia/Tokyo">' in form
 
     response = staff.post(
         profile, {"full_name": "Mia Member", "job_title": "AE", "time_zone": "Asia/Tokyo"}
@@ -201,6 +206,7 @@ def test_owners_set_the_workspace_default_on_the_workspace_page(client, cast):
     staff = staff_client(client, cast.owner.user)
     html = page(staff, reverse("admin:workspaces_workspace_change", args=[cast.workspace.pk]))
     assert 'name="default_time_zone"' in html
+    assert '<datalist id="id_default_time_zone-choices">' in html
 
 
 def test_a_workspace_default_zone_is_validated():
