@@ -34,7 +34,7 @@ django.setup()
 
 import requests  # noqa: E402
 
-from bench.baseline import alternate, copy_json, print_pair  # noqa: E402
+from bench.baseline import alternate, copy_json, print_pair, timed  # noqa: E402
 from insights.models import ChatMessage  # noqa: E402
 from syncing.models import Connection, SyncRun  # noqa: E402
 from syncing.services import connection_create  # noqa: E402
@@ -92,7 +92,8 @@ def baseline_pull(fake: FakeChatbotPlatform) -> tuple[int, int]:
 
 def measure(conversations: int, pairs: int, pool_size: int | None = None) -> dict:
     """Per side: medians over ``pairs`` alternating runs (bench.baseline.alternate), upstream
-    calls and messages stored."""
+    calls and messages stored; for flowsync also a second full refresh over the same data
+    (``again``: its calls, unchanged conversations and wall seconds)."""
     fake = FakeChatbotPlatform().start()
     fake.populate(conversations)
     connections = [fresh_connection(fake, index, pool_size) for index in range(pairs)]
@@ -104,11 +105,17 @@ def measure(conversations: int, pairs: int, pool_size: int | None = None) -> dic
             },
             pairs,
         )
+        last = connections[-1]
+        run, wall, _ = timed(
+            lambda: stream_run(connection=last, stream="conversations", full_refresh=True)
+        )
+        again = {"calls": run.upstream_calls, "unchanged": run.unchanged, "wall": wall}
     finally:
         fake.stop()
         Workspace.objects.filter(pk__in=[conn.workspace_id for conn in connections]).delete()
     for figures in measured.values():
         figures["calls"], figures["messages"] = figures.pop("result")
+    measured["flowsync"]["again"] = again
     return measured
 
 
@@ -129,6 +136,12 @@ def main() -> None:
         print(
             f"  {side}: {n * 1000 / args.conversations:.0f} upstream calls per 1,000 conversations"
         )
+    again = result["flowsync"]["again"]
+    print(
+        f"  flowsync again (a second full refresh, {again['unchanged']} conversations unchanged):"
+        f" {again['calls'] * 1000 / args.conversations:.0f} upstream calls per 1,000"
+        f" conversations, {again['wall']:.2f} s"
+    )
 
 
 if __name__ == "__main__":
