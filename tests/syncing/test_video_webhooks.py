@@ -6,15 +6,20 @@ or readable is refused with nothing stored."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connections, transaction
+from django.test import Client
 from django.utils import timezone
 
 from insights.models import ContactEvent, Recording
 from rooms.models import Contact, Room
 from syncing.models import Connection, SyncRun, WebhookDelivery
 from syncing.services import connection_create
+from tests.factories import WorkspaceFactory
 from tests.syncing.fakes.video_platform import ROOMS, FakeVideoPlatform, sign
 from tests.syncing.test_video_pull import (
     analytics,
@@ -371,3 +376,38 @@ def test_delivery_records_are_kept_only_while_a_replay_could_pass(
     )
     assert ages == [0, 9]
     assert ContactEvent.objects.for_workspace(workspace).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_creating_the_same_room_at_once_store_it_once(fake):
+    """Two deliveries naming a room nobody stored yet (two workers; the same goes for a
+    delivery and a pull) are held at the room insert by an open transaction holding its slug,
+    so both have read that the room is new; both must still answer 200 with one room."""
+    workspace = WorkspaceFactory()
+    connection_ = connect(workspace, fake)
+    fake.populate(1)
+    room, created = fake.room_create("late-room-2222")
+    deliveries = [created, fake.join(next(iter(fake.contacts)), room)]
+    answers = {}
+
+    def send(index: int) -> None:
+        try:
+            answers[index] = deliver(Client(), connection_, deliveries[index]).status_code
+        except Exception as error:  # the test client re-raises a view's exception
+            answers[index] = repr(error)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        Room.objects.create(workspace=workspace, title="Holder", slug="late-room-2222")
+        threads = [threading.Thread(target=send, args=(index,)) for index in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(2)  # both are waiting on the slug now
+        transaction.set_rollback(True)
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert answers == {0: 200, 1: 200}
+    assert Room.objects.for_workspace(workspace).filter(slug="late-room-2222").count() == 1
+    assert ContactEvent.objects.for_workspace(workspace).count() == 1

@@ -36,7 +36,7 @@ def _free_slugs(workspace_id: int, names: list[str]) -> dict[str, str]:
     return slugs
 
 
-@transaction.atomic  # the links stay locked until the rooms are written
+@transaction.atomic  # the locks are held until the rooms are written
 def video_rooms_write(
     *, connection: Connection, rooms: list[dict]
 ) -> tuple[dict[str, uuid.UUID], dict[str, int]]:
@@ -45,6 +45,9 @@ def video_rooms_write(
     becomes the room's title, else a new room is titled by its name. Returns the local room
     ids by upstream id and the counts created, updated and unchanged."""
     by_id = {room["id"]: room for room in rooms}
+    # One writer of a connection's rooms at a time (a pull, webhook deliveries): each reads
+    # which rooms are new only once the one before has committed its new rooms.
+    Connection.objects.select_for_update().filter(pk=connection.pk).values_list("pk").first()
     links = {
         link.upstream_id: link
         for link in VideoRoom.objects.filter(connection=connection, upstream_id__in=by_id)
