@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from syncing.models import Connection, SyncRun
-from tests.events.factories import SessionFactory
+from tests.events.factories import RegistrantFactory, SessionFactory
+from tests.rooms.factories import RoomFactory
 from workspaces.models import WorkerHeartbeat, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -215,7 +216,14 @@ def test_a_workspace_default_zone_is_validated():
     Workspace(name="W", slug="w", default_time_zone="Europe/Paris").full_clean()
 
 
-def test_the_dashboard_day_buckets_stay_utc_days(client, cast):
+def test_day_charts_stay_utc_days_and_say_so(client, cast):
+    room = RoomFactory(workspace=cast.workspace)
+    session = SessionFactory(workspace=cast.workspace)
+    RegistrantFactory(session=session)
     staff = staff_client(client, cast.owner.user, "Asia/Tokyo")
+
     assert "(UTC days)" in page(staff, reverse("admin:index"))
+    assert "per UTC day" in page(staff, reverse("admin:rooms_room_change", args=[room.pk]))
+    session_page = page(staff, reverse("admin:events_session_change", args=[session.pk]))
+    assert "(UTC days)" in session_page
     assert timezone.get_current_timezone_name() == "UTC"
