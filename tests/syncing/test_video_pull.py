@@ -529,3 +529,28 @@ def test_a_key_revoked_while_events_are_read_fails_the_run_for_reauthentication(
     again = pull(connection_)
     assert again.status == SyncRun.Status.SUCCEEDED, again.errors
     assert stored_events(workspace) == upstream_events(fake)
+
+
+def test_a_contact_renamed_upstream_is_renamed_and_one_known_here_first_is_dated_back(
+    connection, fake, workspace
+):
+    fake.populate(3)
+    first, second, _ = fake.contacts.values()
+    seen_here = Contact.objects.create(
+        workspace=workspace,
+        email=email_of(second),
+        name="",
+        created_at=datetime.now(UTC),  # later than upstream's
+    )
+    pull(connection)
+    first["name"], first["updated_at"] = "Renamed Person", int(datetime.now(UTC).timestamp())
+
+    run = pull(connection)
+
+    assert run.updated == 1
+    assert Contact.objects.get(workspace=workspace, email=email_of(first)).name == "Renamed Person"
+    seen_here.refresh_from_db()
+    assert (seen_here.name, seen_here.created_at.isoformat()) == (
+        second["name"],
+        at(second["created_at"]),
+    )

@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from insights.models import ContactEvent, Recording
 from rooms.models import Contact, Room
 from syncing.models import Connection, VideoRoom
+from syncing.upsert import Staged, upsert
 
 
 def _free_slugs(workspace_id: int, names: list[str]) -> dict[str, str]:
@@ -112,50 +113,58 @@ def video_rooms_known(
     }
 
 
-@transaction.atomic  # the rows stay locked until they are written
 def contacts_write(*, workspace_id: int, contacts: list[dict]) -> dict[str, tuple]:
     """Contacts ``{email, name, created_at}`` (emails lower-cased): created when new, named
     when upstream names them, and dated back when upstream saw them first. Returns per email
-    the contact's id and whether it was ``created``, ``updated`` or ``unchanged``."""
+    the contact's id and whether it was ``created``, ``updated`` or ``unchanged``.
+
+    Two statements a page: the known contacts' ids, then one upsert (``syncing.upsert``, rows
+    in email order) that writes only the contacts that change. A contact created meanwhile by
+    another writer and left alone by the upsert is read back (a third statement, rarely)."""
     emails = {contact["email"]: contact for contact in contacts}
-
-    def rows():
-        return (
-            Contact.objects.filter(workspace_id=workspace_id)
-            .annotate(email_key=Lower("email"))
-            .filter(email_key__in=emails)
-            .order_by("email_key")
-        )
-
-    outcome, changed = {}, []
-    existing = {row.email_key: row for row in rows().select_for_update()}
-    for email, contact in emails.items():
-        row = existing.get(email)
-        if row is None:
-            outcome[email] = "created"
-            continue
-        name = contact["name"] or row.name
-        created_at = min(row.created_at, contact["created_at"])
-        outcome[email] = "unchanged"
-        if (name, created_at) != (row.name, row.created_at):
-            row.name, row.created_at = name, created_at
-            changed.append(row)
-            outcome[email] = "updated"
-    Contact.objects.bulk_create(
-        [
-            Contact(
-                workspace_id=workspace_id,
-                email=email,
-                name=contact["name"] or "",
-                created_at=contact["created_at"],
-            )
-            for email, contact in sorted(emails.items())
-            if outcome[email] == "created"
-        ],
-        ignore_conflicts=True,  # a contact created meanwhile by an ingested event
+    known = _contact_ids(workspace_id, list(emails))
+    written = upsert(
+        Contact,
+        Staged(
+            {
+                "email": Contact._meta.get_field("email"),
+                "name": Contact._meta.get_field("name"),
+                "created_at": Contact._meta.get_field("created_at"),
+            },
+            [(email, c["name"] or "", c["created_at"]) for email, c in sorted(emails.items())],
+        ),
+        values={"email": "s.email", "name": "s.name", "created_at": "s.created_at"},
+        constants={"workspace_id": workspace_id},
+        conflict=["lower(email)", "workspace_id"],
+        update={
+            "name": "CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE rooms_contact.name END",
+            "created_at": "CASE WHEN EXCLUDED.created_at < rooms_contact.created_at"
+            " THEN EXCLUDED.created_at ELSE rooms_contact.created_at END",
+        },
+        returning=["lower(email)", "id"],
     )
-    Contact.objects.bulk_update(changed, ["name", "created_at"])
-    return {row.email_key: (row.pk, outcome[row.email_key]) for row in rows()}
+    to_id = Contact._meta.pk.to_python
+    changed = {email: to_id(pk) for email, pk in written}
+    ids = known | changed
+    if len(ids) < len(emails):
+        ids |= _contact_ids(workspace_id, [email for email in emails if email not in ids])
+    return {
+        email: (
+            ids[email],
+            "created" if email not in known else "updated" if email in changed else "unchanged",
+        )
+        for email in emails
+    }
+
+
+def _contact_ids(workspace_id: int, emails: list[str]) -> dict[str, uuid.UUID]:
+    """The ids of the workspace's contacts with these (lower-cased) emails."""
+    return dict(
+        Contact.objects.filter(workspace_id=workspace_id)
+        .annotate(email_key=Lower("email"))
+        .filter(email_key__in=emails)
+        .values_list("email_key", "id")
+    )
 
 
 def pulled_event_counts(*, contact_ids: list, prefix: str) -> dict:
