@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
@@ -31,14 +31,19 @@ def validate_time_zone(value: str) -> None:
 def staff_time_zone(user) -> ZoneInfo:
     """The staff member's own zone; else the default of the first of their workspaces (by name,
     as the dashboard orders them) that sets one; else UTC. Only workspaces they belong to
-    count, so another workspace's default never applies. One query at most."""
+    count, so another workspace's default never applies. One query at most. A stored name the
+    machine's tzdata does not know (written around the form's validation, or dropped by a tzdata
+    update) shows UTC, which the pages then write beside every time, instead of failing."""
     name = user.time_zone or (
         user.workspaces.exclude(default_time_zone="")
         .order_by("name", "pk")
         .values_list("default_time_zone", flat=True)
         .first()
     )
-    return ZoneInfo(name or "UTC")
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def time_label(value: datetime) -> str:

@@ -108,6 +108,13 @@ def test_a_superuser_in_no_workspace_gets_utc_whatever_the_workspaces_say(client
     assert IN_UTC in page(client, reverse("admin:syncing_syncrun_changelist"))
 
 
+@pytest.mark.parametrize("stored", ["Nowhere/Zone", "../etc/passwd"])
+def test_a_stored_zone_the_machine_does_not_know_shows_utc(client, cast, run, stored):
+    staff = staff_client(client, cast.owner.user)
+    type(cast.owner.user).objects.filter(pk=cast.owner.user.pk).update(time_zone=stored)
+    assert IN_UTC in page(staff, reverse("admin:syncing_syncrun_changelist"))
+
+
 def test_the_api_keeps_utc_for_a_staff_member_with_a_zone(client, cast, run):
     staff = staff_client(client, cast.owner.user, "Asia/Tokyo")
     response = staff.get(f"/api/sync/runs/{run.pk}")
