@@ -229,7 +229,7 @@ def test_message_lists_are_read_pool_size_at_a_time(workspace, fake):
             in_flight[0] += 1
             most[0] = max(most[0], in_flight[0])
         try:
-            time.sleep(0.05)
+            time.sleep(0.1)  # long enough for every thread of the pool to be in here at once
             return list_messages(conversation_id, query)
         finally:
             with lock:
