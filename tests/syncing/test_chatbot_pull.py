@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -220,27 +218,12 @@ def test_message_lists_are_read_pool_size_at_a_time(workspace, fake):
         options={"requests_per_second": 1000, "burst": 1000, "pool_size": 3},
     )
     fake.populate(12)
-    in_flight, most = [0], [0]
-    lock = threading.Lock()
-    list_messages = fake.list_messages
-
-    def counted(conversation_id, query):
-        with lock:
-            in_flight[0] += 1
-            most[0] = max(most[0], in_flight[0])
-        try:
-            time.sleep(0.1)  # long enough for every thread of the pool to be in here at once
-            return list_messages(conversation_id, query)
-        finally:
-            with lock:
-                in_flight[0] -= 1
-
-    fake.list_messages = counted
+    fake.delay = 0.1  # long enough for every thread of the pool to be answered at once
 
     run = pull(conn, full_refresh=True)
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-    assert most[0] == 3
+    assert fake.max_in_flight == 3
     assert stored(workspace) == upstream(fake)
     assert run.upstream_calls == 1 + 1 + 12  # workflows, one list page, 12 message lists
 
