@@ -36,6 +36,8 @@ class VideoStore:
         self.failed = failed
         # Booking pages by upstream id (the pull's list), for events that name only the id.
         self.pages_by_id: dict[str, dict] = {}
+        # Rooms known to be stored (local id, title) by upstream id: each is looked up once.
+        self.rooms: dict[str, tuple[object, str]] = {}
 
     def valid(self, schema, records) -> list[dict]:
         good = []
@@ -59,7 +61,9 @@ class VideoStore:
             }
             for room in rooms
         ]
-        return writes.video_rooms_write(connection=self.connection, rooms=records)[1]
+        known, counts = writes.video_rooms_write(connection=self.connection, rooms=records)
+        self.rooms.update(known)
+        return counts
 
     def recordings_write(self, records: list[dict], *, forward_only: bool = False) -> dict:
         """Valid recording records, created or brought to upstream's status and duration;
@@ -106,14 +110,15 @@ class VideoStore:
     def room_ids(self, refs: list[dict]) -> dict[str, object]:
         """Local room ids of ``{id, name, display_name?, at}`` references; rooms not seen
         before are created from the reference's names (one without a name is a failure)."""
-        titles = writes.video_rooms_known(
-            connection=self.connection, upstream_ids={ref["id"] for ref in refs}
-        )
-        known = {upstream_id: room_id for upstream_id, (room_id, _) in titles.items()}
+        unseen = {ref["id"] for ref in refs} - self.rooms.keys()
+        if unseen:
+            self.rooms.update(
+                writes.video_rooms_known(connection=self.connection, upstream_ids=unseen)
+            )
         rooms = {}
         for ref in refs:
             named = ref.get("display_name")
-            if ref["id"] in known and (not named or named == titles[ref["id"]][1]):
+            if ref["id"] in self.rooms and (not named or named == self.rooms[ref["id"]][1]):
                 continue
             if ref.get("name"):
                 rooms[ref["id"]] = {
@@ -122,13 +127,13 @@ class VideoStore:
                     "display_name": ref.get("display_name"),
                     "created_at": writes.unix(ref["at"]),
                 }
-            elif ref["id"] not in known:
+            elif ref["id"] not in self.rooms:
                 self.failed(RecordError("an unknown room without a name", upstream_id=ref["id"]))
         if rooms:
-            known.update(
+            self.rooms.update(
                 writes.video_rooms_write(connection=self.connection, rooms=list(rooms.values()))[0]
             )
-        return known
+        return {ref["id"]: self.rooms[ref["id"]][0] for ref in refs if ref["id"] in self.rooms}
 
     # --- contacts and events ---------------------------------------------------------------
 

@@ -40,11 +40,12 @@ def _free_slugs(workspace_id: int, names: list[str]) -> dict[str, str]:
 @transaction.atomic  # the locks are held until the rooms are written
 def video_rooms_write(
     *, connection: Connection, rooms: list[dict]
-) -> tuple[dict[str, uuid.UUID], dict[str, int]]:
+) -> tuple[dict[str, tuple[uuid.UUID, str]], dict[str, int]]:
     """Create or update the rooms of a list or of events. A room is ``{id, name, created_at,
     display_name?, properties?}``; ``display_name`` (events carry it, the room list does not)
     becomes the room's title, else a new room is titled by its name. Returns the local room
-    ids by upstream id and the counts created, updated and unchanged."""
+    id and title by upstream id (as ``video_rooms_known``) and the counts created, updated and
+    unchanged."""
     by_id = {room["id"]: room for room in rooms}
     # One writer of a connection's rooms at a time (a pull, webhook deliveries): each reads
     # which rooms are new only once the one before has committed its new rooms.
@@ -93,13 +94,14 @@ def video_rooms_write(
     )
     Room.objects.bulk_update(changed_rooms, ["title", "updated_at"])
     VideoRoom.objects.bulk_update(changed_links, ["properties"])
-    ids = {upstream_id: link.room_id for upstream_id, link in links.items()}
-    ids.update({record["id"]: room.pk for record, room in zip(new, created, strict=True)})
+    rooms_by_id = {upstream_id: link.room for upstream_id, link in links.items()}
+    rooms_by_id.update({record["id"]: room for record, room in zip(new, created, strict=True)})
+    known = {upstream_id: (room.pk, room.title) for upstream_id, room in rooms_by_id.items()}
     updated = len(
         {link.upstream_id for link in changed_links}
         | {link.upstream_id for link in links.values() if link.room in changed_rooms}
     )
-    return ids, {"created": len(new), "updated": updated, "unchanged": len(links) - updated}
+    return known, {"created": len(new), "updated": updated, "unchanged": len(links) - updated}
 
 
 def video_rooms_known(
