@@ -1,29 +1,31 @@
 """Soak: the production shape on one machine, with faults, kills and a broker restart.
 
-gunicorn (``--web-workers``, default 4), ``--workers`` Celery worker processes and one beat, on
-the PostgreSQL database it is given and a private Redis it starts on a free loopback port (so it
-can restart it); fake upstreams in this process: per workspace a rooms platform and a webinar
-platform, and HubSpot for two of them (10 connections at the default 4 workspaces), each
-answering after ``--latency`` seconds with ``--fault-rate`` transient faults (503, 429, a
-response lost after the change was applied). Every stream is scheduled every minute and the
-outbox sweeper every 10 seconds; the processes run with bench/soak_settings.py, which compresses
-the recovery waits (outbox backoff, a killed worker's claim and lock) to seconds.
+gunicorn (``--web-workers``, default 4), ``--workers`` Celery worker processes (each one
+process with the solo pool: concurrency 1) and one beat, on the PostgreSQL database it is given
+and a private Redis it starts on a free loopback port (so it can restart it); fake upstreams in
+this process: per workspace a rooms platform and a webinar platform, and HubSpot for two of them
+(10 connections at the default 4 workspaces), each answering after ``--latency`` seconds with
+``--fault-rate`` transient faults (503, 429, a response lost after the change was applied).
+Every stream is scheduled every minute and the outbox sweeper every 3 seconds; the processes
+run with bench/soak_settings.py, which compresses the recovery waits (outbox backoff and grace,
+a killed worker's claim and lock) to seconds.
 
-Then ``--writes`` room creations through the API (8 clients), each an outbox push to its
-workspace's rooms platform; at a third of them one worker is SIGKILLed and started again, at
-two thirds Redis is restarted (its queued tasks are lost: the sweeper must find the messages).
-Once the outbox has drained, every stream is run once more through the sync API.
+Once every process is up (the first sweep has run), the workers are told to stop consuming
+(Celery's ``cancel_consumer``) and ``--writes`` room creations go through the API (8 clients),
+each an outbox push to its workspace's rooms platform: a backlog, whatever the API's pace.
+Then the workers consume again and drain it, with the scheduled streams running beside; when a
+third of the messages are sent one worker is SIGKILLed and started again, at two thirds Redis
+is restarted (its queued tasks are lost: the sweeper must find the messages). Once the outbox
+has drained, every stream is run once more through the sync API.
 
 It checks, and exits non-zero unless all hold: no API answer 5xx; every created room upstream
 exactly once and holding its upstream id; every upstream room local exactly once; no outbox
-message failed, pending or sending; the last run of every stream succeeded. It prints API
-requests/s, outbox messages/s and upstream calls/s, for each ``--workers`` given, and the ratio
-of the last to the first. API requests/s is over the load (first request to last answer);
-messages/s and upstream calls/s are over the outbox window, from the first message's
-``created_at`` to the last one's ``sent_at`` (the database's own stamps, so neither the
-processes' start-up nor the drain check's polling counts). The window includes the recovery
-from the kill and the Redis restart, so it is bounded below by the API's pace (messages cannot
-be sent before they are written) and by the sweeper's cadence (a lost task waits for it).
+message failed, pending or sending; the last run of every stream succeeded. It prints, for each
+``--workers`` given, API requests/s over the writes (first request to last answer, no worker
+consuming), and messages/s and upstream calls/s over the drain window: from the moment the
+workers consume again to the last message's ``sent_at`` (the database's stamp), so it measures
+the workers draining a backlog, kill and Redis restart included; then the ratio of the last
+worker count's messages/s to the first's.
 
     createdb -h 127.0.0.1 -U postgres fs_soak
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_soak \\
@@ -56,13 +58,16 @@ import django  # noqa: E402
 
 django.setup()
 
+import redis  # noqa: E402
 import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db.models import Max, Min  # noqa: E402
+from django.db.models import Max  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from django_celery_beat.models import IntervalSchedule, PeriodicTask  # noqa: E402
 
 from rooms.models import Room  # noqa: E402
 from syncing.models import Connection, OutboxMessage, SyncRun  # noqa: E402
+from syncing.outbox import BROKER_MARKER  # noqa: E402
 from syncing.services import connection_create, connection_delete  # noqa: E402
 from tests.syncing.fakes.hubspot import FakeHubSpot  # noqa: E402
 from tests.syncing.fakes.rooms_platform import FakeRoomsPlatform  # noqa: E402
@@ -116,6 +121,10 @@ class Redis:
         )
         wait_for(self._answers, timeout=20, what="redis to start")
 
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
     def _answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
@@ -146,7 +155,7 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
-        broker = f"redis://127.0.0.1:{self.redis.port}/0"
+        broker = self.redis.url
         keys = settings.FIELD_ENCRYPTION_KEY
         return {
             **os.environ,
@@ -176,6 +185,10 @@ class Stack:
                 argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT
             )
 
+    def start_workers(self) -> None:
+        for index in range(self.workers):
+            self.start_worker(index)
+
     def start_worker(self, index: int) -> None:
         self._spawn(
             f"worker-{index}",
@@ -188,12 +201,14 @@ class Stack:
                 "solo",
                 "-n",
                 f"soak{index}@%h",
+                "--loglevel",
+                "INFO",
                 "--without-mingle",
                 "--without-gossip",
             ],
         )
 
-    def start(self) -> None:
+    def start(self, *, workers: bool = True) -> None:
         self._spawn(
             "web",
             [
@@ -205,8 +220,8 @@ class Stack:
                 f"127.0.0.1:{self.port}",
             ],
         )
-        for index in range(self.workers):
-            self.start_worker(index)
+        if workers:
+            self.start_workers()
         self._spawn(
             "beat",
             [str(VENV / "celery"), "-A", "config", "beat", "-s", str(LOGS / "beat-schedule")],
@@ -218,6 +233,14 @@ class Stack:
             return requests.get(f"{self.url}/healthz", timeout=30).status_code < 600
         except requests.RequestException:
             return False
+
+    def workers_ready(self) -> int:
+        """How many worker start-ups have finished (each logs "ready"), restarts included."""
+        return sum(
+            (LOGS / f"worker-{index}.log").read_text().count(" ready.")
+            for index in range(self.workers)
+            if (LOGS / f"worker-{index}.log").exists()
+        )
 
     def kill_worker(self, index: int) -> None:
         process = self.processes[f"worker-{index}"]
@@ -295,10 +318,11 @@ def tenants_create(count: int, *, label: str, latency: float, fault_rate: float)
     return tenants
 
 
-def sweeper_every_ten_seconds() -> None:
-    """The outbox sweeper's schedule (made by syncing/0002), every 10 s. Made again when it is
-    missing: a test database flushed by earlier tests no longer has the migration's rows."""
-    every, _ = IntervalSchedule.objects.get_or_create(every=10, period="seconds")
+def sweeper_every_three_seconds() -> None:
+    """The outbox sweeper's schedule (made by syncing/0002, every minute), compressed like the
+    other recovery waits. Made again when it is missing: a test database flushed by earlier
+    tests no longer has the migration's rows."""
+    every, _ = IntervalSchedule.objects.get_or_create(every=3, period="seconds")
     PeriodicTask.objects.update_or_create(
         name="syncing: sweep outbox",
         defaults={
@@ -316,9 +340,8 @@ class Load:
     seconds: float = 0.0
 
 
-def create_rooms(stack: Stack, tenants: list, writes: int, chaos) -> Load:
-    """``writes`` POST /api/v2/rooms spread over the tenants by ``CLIENTS`` threads; ``chaos``
-    is called with the number done so far after each."""
+def create_rooms(stack: Stack, tenants: list, writes: int) -> Load:
+    """``writes`` POST /api/v2/rooms spread over the tenants by ``CLIENTS`` threads."""
     load = Load()
     sessions = [requests.Session() for _ in range(CLIENTS)]
 
@@ -335,67 +358,88 @@ def create_rooms(stack: Stack, tenants: list, writes: int, chaos) -> Load:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
-        for done, status in enumerate(pool.map(create, range(writes)), start=1):
-            load.statuses.append(status)
-            chaos(done)
+        load.statuses = list(pool.map(create, range(writes)))
     load.seconds = time.perf_counter() - started
     return load
 
 
-def chaos_for(stack: Stack, redis: Redis, writes: int):
-    """SIGKILL worker 0 (and start it again) at a third of the writes, restart Redis at two
-    thirds."""
-
-    def chaos(done: int) -> None:
-        if done == writes // 3:
-            stack.kill_worker(0)
-            stack.start_worker(0)
-        elif done == 2 * writes // 3:
-            redis.restart()
-
-    return chaos
-
-
-def outbox_drained(workspaces) -> bool:
-    waiting = OutboxMessage.objects.filter(
-        workspace__in=workspaces,
-        status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING],
-    )
-    return not waiting.exists()
-
-
-def outbox_window(workspaces) -> float:
-    """Seconds from the first message written to the last one sent."""
-    span = OutboxMessage.objects.filter(workspace__in=workspaces).aggregate(
-        first=Min("created_at"), last=Max("sent_at")
-    )
-    return (span["last"] - span["first"]).total_seconds()
+def drain(stack: Stack, redis_server: Redis, workspaces, writes: int, timeout: float) -> None:
+    """Wait until no message is pending or sending; SIGKILL worker 0 (and start it again) once
+    a third are sent, restart Redis at two thirds."""
+    messages = OutboxMessage.objects.filter(workspace__in=workspaces)
+    chaos = [
+        (writes // 3, lambda: (stack.kill_worker(0), stack.start_worker(0))),
+        (2 * writes // 3, redis_server.restart),
+    ]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sent = messages.filter(status=OutboxMessage.Status.SENT).count()
+        while chaos and sent >= chaos[0][0]:
+            chaos.pop(0)[1]()
+        if not messages.filter(
+            status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING]
+        ).exists():
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"soak: timed out after {timeout:.0f} s waiting for the outbox to drain")
 
 
-def sync_everything(stack: Stack, tenants: list, timeout: float) -> list[dict]:
-    """Every stream of every connection once more, started and followed through the sync API;
-    the finished runs."""
-    started = []
+def broker_seen(redis_server: Redis) -> None:
+    """Leave the marker a sweep leaves in the broker, as the sweeper running long before the
+    load would have: the first sweep must not take the fresh Redis for one that lost its
+    tasks."""
+    redis.Redis(port=redis_server.port).set(BROKER_MARKER, "1")
+
+
+FINAL_ROUNDS = 3
+
+
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def sync_everything(stack: Stack, tenants: list, timeout: float) -> tuple[list[dict], int]:
+    """Every stream of every connection once more, started and followed through the sync API,
+    and a stream whose run failed started again (as its schedule would), at most
+    ``FINAL_ROUNDS`` runs in all: with 20 % faults, a run of thousands of calls now and then
+    meets one call failing through all its retries. The last run of each stream, and how many
+    were started again."""
+    streams = []
     for tenant in tenants:
-        headers = {"Authorization": f"Bearer {tenant.key}"}
         for connection in requests.get(
-            f"{stack.url}/api/sync/connections", headers=headers, timeout=30
+            f"{stack.url}/api/sync/connections", headers=bearer(tenant.key), timeout=30
         ).json():
-            for stream in connection["streams"]:
-                answer = requests.post(
-                    f"{stack.url}/api/sync/connections/{connection['id']}/runs",
-                    json={"stream": stream},
-                    headers=headers,
-                    timeout=30,
-                )
-                started.append((headers, answer.json()["id"]))
+            streams += [(tenant.key, connection["id"], stream) for stream in connection["streams"]]
+    final, again = {}, 0
+    for _ in range(FINAL_ROUNDS):
+        runs = _run_and_follow(stack, streams, timeout)
+        final.update(runs)
+        streams = [key for key, run in runs.items() if run["status"] != SyncRun.Status.SUCCEEDED]
+        if not streams:
+            break
+        again += len(streams)
+    return list(final.values()), again
 
-    def finished() -> list[dict] | None:
-        runs = [
-            requests.get(f"{stack.url}/api/sync/runs/{run_id}", headers=h, timeout=30).json()
-            for h, run_id in started
-        ]
-        done = all(run["status"] not in ("queued", "running") for run in runs)
+
+def _run_and_follow(stack: Stack, streams: list, timeout: float) -> dict:
+    started = {}
+    for key, connection_id, stream in streams:
+        answer = requests.post(
+            f"{stack.url}/api/sync/connections/{connection_id}/runs",
+            json={"stream": stream},
+            headers=bearer(key),
+            timeout=30,
+        )
+        started[(key, connection_id, stream)] = answer.json()["id"]
+
+    def finished() -> dict | None:
+        runs = {
+            stream: requests.get(
+                f"{stack.url}/api/sync/runs/{run_id}", headers=bearer(stream[0]), timeout=30
+            ).json()
+            for stream, run_id in started.items()
+        }
+        done = all(run["status"] not in ("queued", "running") for run in runs.values())
         return runs if done else None
 
     return wait_for(finished, timeout=timeout, what="the final runs", interval=2)
@@ -449,6 +493,8 @@ class Figures:
     window_seconds: float
     messages_per_second: float
     calls_per_second: float
+    runs_in_window: int
+    final_reruns: int
     problems: list
 
 
@@ -464,31 +510,53 @@ def soak(
     timeout: float = 900,
 ) -> Figures:
     """One soak on fresh workspaces; the fakes and processes are stopped afterwards."""
-    redis = Redis()
-    redis.start()
+    redis_server = Redis()
+    redis_server.start()
     label = f"{workers}w{os.getpid()}"
     tenants = tenants_create(tenants_count, label=label, latency=latency, fault_rate=fault_rate)
-    sweeper_every_ten_seconds()
-    stack = Stack(database_url=database_url, redis=redis, workers=workers, web_workers=web_workers)
+    sweeper_every_three_seconds()
+    stack = Stack(
+        database_url=database_url, redis=redis_server, workers=workers, web_workers=web_workers
+    )
     workspaces = [tenant.workspace for tenant in tenants]
+    fakes = [fake for tenant in tenants for fake in tenant.fakes]
     try:
-        stack.start()
-        load = create_rooms(stack, tenants, writes, chaos_for(stack, redis, writes))
-        wait_for(lambda: outbox_drained(workspaces), timeout=timeout, what="the outbox to drain")
-        calls = sum(len(fake.requests) for tenant in tenants for fake in tenant.fakes)
-        window = outbox_window(workspaces)
-        final_runs = sync_everything(stack, tenants, timeout)
+        broker_seen(redis_server)
+        stack.start(workers=False)
+        load = create_rooms(stack, tenants, writes)
+        calls_before = sum(len(fake.requests) for fake in fakes)
+        ready_before = stack.workers_ready()
+        stack.start_workers()
+        wait_for(
+            lambda: stack.workers_ready() > ready_before,
+            timeout=180,
+            what="a worker to start",
+            interval=0.1,
+        )
+        drain_started = timezone.now()
+        drain(stack, redis_server, workspaces, writes, timeout)
+        calls = sum(len(fake.requests) for fake in fakes) - calls_before
+        last_sent = OutboxMessage.objects.filter(workspace__in=workspaces).aggregate(
+            last=Max("sent_at")
+        )["last"]
+        window = (last_sent - drain_started).total_seconds()
+        runs_in_window = SyncRun.objects.filter(
+            workspace__in=workspaces, finished_at__range=(drain_started, last_sent)
+        ).count()
+        final_runs, final_reruns = sync_everything(stack, tenants, timeout)
         return Figures(
             workers=workers,
             api_per_second=writes / load.seconds,
             window_seconds=window,
             messages_per_second=writes / window,
             calls_per_second=calls / window,
+            runs_in_window=runs_in_window,
+            final_reruns=final_reruns,
             problems=problems_found(tenants, load, final_runs),
         )
     finally:
         stack.stop()
-        redis.stop()
+        redis_server.stop()
         for tenant in tenants:
             for fake in tenant.fakes:
                 fake.stop()
@@ -508,6 +576,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     database_url = os.environ["DATABASE_URL"]
+    load_before = os.getloadavg()[0]
     results = [
         soak(
             database_url=database_url,
@@ -520,22 +589,25 @@ def main() -> None:
     ]
     print(
         f"{args.writes} room creations, {args.latency * 1000:.0f} ms latency, "
-        f"{args.fault_rate:.0%} faults, one worker SIGKILLed and Redis restarted"
+        f"{args.fault_rate:.0%} faults, one worker SIGKILLed and Redis restarted; load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
     print(
-        f"{'workers':>8} | {'API req/s':>10} | {'outbox window s':>15} | {'messages/s':>10} | "
-        f"{'upstream calls/s':>16}"
+        f"{'workers':>8} | {'API req/s':>10} | {'drain window s':>15} | {'messages/s':>10} | "
+        f"{'upstream calls/s':>16} | {'runs in window':>14} | {'final runs again':>16}"
     )
     for figures in results:
         print(
             f"{figures.workers:>8} | {figures.api_per_second:10.1f} | "
             f"{figures.window_seconds:15.1f} | {figures.messages_per_second:10.1f} | "
-            f"{figures.calls_per_second:16.1f}"
+            f"{figures.calls_per_second:16.1f} | {figures.runs_in_window:14} | "
+            f"{figures.final_reruns:16}"
         )
     first, last = results[0], results[-1]
     print(
-        f"messages/s ratio, {last.workers} workers to {first.workers}: "
-        f"{last.messages_per_second / first.messages_per_second:.2f}"
+        f"{last.workers} workers to {first.workers}: messages/s "
+        f"{last.messages_per_second / first.messages_per_second:.2f}, upstream calls/s "
+        f"{last.calls_per_second / first.calls_per_second:.2f}"
     )
     problems = [problem for figures in results for problem in figures.problems]
     for problem in problems:

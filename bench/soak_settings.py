@@ -4,8 +4,11 @@ converges in minutes. Nothing else differs from production."""
 
 from config.settings import *  # noqa: F403
 
-SYNC_OUTBOX_BACKOFF_BASE = 1.0
-SYNC_OUTBOX_BACKOFF_MAX = 10.0
+# A failed push is retried after 0.125-0.25 s, then 0.25-0.5 s, ... at most 4 s.
+SYNC_OUTBOX_BACKOFF_BASE = 0.25
+SYNC_OUTBOX_BACKOFF_MAX = 4.0
+# With the queue empty, a message this overdue lost its task (a retry the killed worker held).
+SYNC_OUTBOX_REQUEUE_AFTER = 5
 # A killed worker's claimed message and run lock are recovered within seconds.
 SYNC_OUTBOX_SENDING_TIMEOUT = 20
 SYNC_LOCK_TTL = 20
