@@ -554,3 +554,27 @@ def test_a_contact_renamed_upstream_is_renamed_and_one_known_here_first_is_dated
         second["name"],
         at(second["created_at"]),
     )
+
+
+def test_a_pages_event_lists_are_read_pool_size_at_a_time(workspace, fake):
+    connection_ = connection_create(
+        workspace=workspace,
+        provider=Connection.Provider.VIDEO_PLATFORM,
+        name="Nexus",
+        base_url=fake.url,
+        credentials={"api_key": fake.api_key},
+        options={
+            "workspace_id": fake.workspace_id,
+            "requests_per_second": 1000,
+            "burst": 1000,
+            "pool_size": 3,
+        },
+    )
+    fake.populate(12)
+    fake.delay = 0.1  # long enough for every thread of the pool to be answered at once
+
+    run = pull(connection_, full_refresh=True)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert fake.max_in_flight == 3
+    assert stored_events(workspace) == upstream_events(fake)
