@@ -79,6 +79,17 @@ def env_cache(name: str, default: str) -> dict:
         raise ImproperlyConfigured(f"{name} is not a cache URL: {exc}") from None
 
 
+def env_email_backend() -> str:
+    """``EMAIL_BACKEND`` if set; else SMTP once ``EMAIL_HOST`` names a server, else the console
+    backend (mails printed in the log): a fresh install never tries a mail server it was not
+    given, and setting the server is all it takes to send."""
+    if os.environ.get("EMAIL_BACKEND"):
+        return env_str("EMAIL_BACKEND")
+    if os.environ.get("EMAIL_HOST"):
+        return "django.core.mail.backends.smtp.EmailBackend"
+    return "django.core.mail.backends.console.EmailBackend"
+
+
 def env_secret(name: str, *, debug: bool, data_dir: Path, generate) -> str:
     """A secret from the environment; in DEBUG only, generated once into the data folder."""
     value = os.environ.get(name, "").strip()

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_secret
+from config.env import env_bool, env_database, env_email_backend, env_int, env_secret
 
 
 def test_malformed_boolean_fails_loudly(monkeypatch):
@@ -52,3 +52,17 @@ def test_api_keys_survive_a_secret_key_rotation_with_the_old_key_as_fallback(set
 
     settings.SECRET_KEY_FALLBACKS = [old]
     assert api_key_authenticate(key).workspace == workspace
+
+
+def test_mail_is_printed_until_a_server_is_given(monkeypatch):
+    """Alerts and login links: the console backend by default (DEBUG or not), SMTP once
+    EMAIL_HOST names a server, and an explicit EMAIL_BACKEND wins over both."""
+    monkeypatch.delenv("EMAIL_BACKEND", raising=False)
+    monkeypatch.delenv("EMAIL_HOST", raising=False)
+    assert env_email_backend() == "django.core.mail.backends.console.EmailBackend"
+
+    monkeypatch.setenv("EMAIL_HOST", "mail.internal")
+    assert env_email_backend() == "django.core.mail.backends.smtp.EmailBackend"
+
+    monkeypatch.setenv("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+    assert env_email_backend() == "django.core.mail.backends.locmem.EmailBackend"
