@@ -6,6 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 READERS = (
     "config/settings.py",
+    "config/env.py",
     "syncing/conf.py",
     "bin/flowsync",
     "deploy/gunicorn.conf.py",
