@@ -53,6 +53,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
         "credentials_stored",
         "write_back_fields",
         "crm_urls",
+        "webhook_url",
         "instance_url",
         "api_usage",
         "status",
@@ -103,6 +104,8 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             credentials.append("instance_url")
         if provider in CRM_PROVIDERS and obj is not None:
             credentials += ["write_back_fields", "crm_urls"]
+        if provider == Connection.Provider.VIDEO_PLATFORM and obj is not None:
+            credentials.append("webhook_url")
         fieldsets = [
             (None, {"fields": main}),
             ("Credentials", {"fields": credentials}),
@@ -183,6 +186,12 @@ class ConnectionAdmin(WorkspaceScopedAdmin):
             format_html_join("", "<div>{}: <code>{}</code></div>", rows)
             or "none (this CRM sends no webhooks; the schedules pull it)"
         )
+
+    @admin.display(description="Webhook target URL")
+    def webhook_url(self, obj: Connection) -> str:
+        """Where the video platform's webhook is to point (docs/providers/video-platform.md)."""
+        path = reverse("video-webhook", args=[obj.pk])
+        return format_html("<code>{}</code>", settings.PUBLIC_BASE_URL + path)
 
     @admin.display(description="Instance URL (learned from the token)")
     def instance_url(self, obj: Connection) -> str:

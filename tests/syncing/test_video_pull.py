@@ -11,6 +11,7 @@ import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 
 from insights.models import BookingPage, ContactEvent, Recording
 from rooms.models import Contact, Room
@@ -504,6 +505,8 @@ def test_a_video_connection_is_set_up_and_tested_from_the_admin(client, staff, f
     assert connection_.status == Connection.Status.OK
     assert f"{len(fake.rooms)} rooms readable" in tested.content.decode()
     assert connection_.credentials["webhook_secret"] == WEBHOOK_SECRET  # blank kept it
+    page = client.get(f"/admin/syncing/connection/{connection_.pk}/change/").content.decode()
+    assert f"{settings.PUBLIC_BASE_URL}/webhooks/video_platform/{connection_.pk}" in page
 
 
 @pytest.mark.django_db(transaction=True)
