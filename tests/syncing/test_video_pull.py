@@ -581,3 +581,24 @@ def test_a_pages_event_lists_are_read_pool_size_at_a_time(workspace, fake):
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert fake.max_in_flight == 3
     assert stored_events(workspace) == upstream_events(fake)
+
+
+def test_records_with_a_nul_character_are_recorded_and_the_others_stored(
+    connection, fake, workspace
+):
+    """PostgreSQL stores no NUL in text or jsonb: such a contact, and an event whose metadata
+    holds one, are failures of their own, not of the run."""
+    fake.populate(6)
+    contacts = [c for c in fake.contacts.values() if c["event_count"]]
+    contacts[0]["name"] = "Ann\u0000"
+    event = fake.events[contacts[1]["id"]][0]
+    event["metadata"] = json.dumps({"note": "a\u0000b"})
+
+    run = pull(connection, full_refresh=True)
+
+    assert run.status == SyncRun.Status.PARTIAL, run.errors
+    assert run.failed == 2
+    assert all("Null characters" in error["message"] for error in run.errors)
+    stored = stored_events(workspace)
+    assert f"nexus:{fake.workspace_id}:event:{event['id']}" not in stored
+    assert len(stored) == len(fake.all_events()) - 1 - contacts[0]["event_count"]

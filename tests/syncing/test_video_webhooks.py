@@ -411,3 +411,35 @@ def test_two_deliveries_creating_the_same_room_at_once_store_it_once(fake):
     assert answers == {0: 200, 1: 200}
     assert Room.objects.for_workspace(workspace).filter(slug="late-room-2222").count() == 1
     assert ContactEvent.objects.for_workspace(workspace).count() == 1
+
+
+def test_a_non_ascii_signature_is_refused_like_a_bad_one(client, connection, fake, workspace):
+    fake.populate(1)
+    body, headers = fake.join(next(iter(fake.contacts)), rooms_of(fake)[0])
+
+    response = deliver(client, connection, (body, {**headers, "X-Webhook-Signature": "é" * 64}))
+
+    assert response.status_code == 401
+    assert nothing_stored(workspace)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda data: data["contact"].update(name="Ann\u0000"),
+        lambda data: data.update(metadata=json.dumps({"note": "a\u0000b"})),
+    ],
+    ids=["name", "metadata"],
+)
+def test_a_signed_join_with_a_nul_character_is_refused_and_stores_nothing(
+    client, connection, fake, workspace, change
+):
+    fake.populate(1)
+    data = json.loads(fake.join(next(iter(fake.contacts)), rooms_of(fake)[0])[0])["data"]
+    change(data)
+
+    response = deliver(client, connection, fake.webhook("room.joined", data))
+
+    assert response.status_code == 400
+    assert "Null characters" in response.json()["error"]["message"]
+    assert nothing_stored(workspace)

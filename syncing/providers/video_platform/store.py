@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from rest_framework.exceptions import ParseError, ValidationError
+
+from config.parsers import json_limits_check
 from insights.services import workspace_activity_ingest
 from syncing.errors import RecordError
 from syncing.models import Connection
@@ -42,6 +45,10 @@ class VideoStore:
     def valid(self, schema, records) -> list[dict]:
         good = []
         for record in validate_records(schema, records):
+            if not isinstance(record, RecordError) and (problem := limits_problem(record)):
+                record = RecordError(
+                    f"invalid record: {problem_text(problem)}", upstream_id=str(record["id"])
+                )
             if isinstance(record, RecordError):
                 self.failed(record)
             else:
@@ -167,6 +174,11 @@ class VideoStore:
                 room = str(event["room_id"]) if event.get("room_id") is not None else None
                 if room is not None and room not in rooms:
                     continue  # handed to failed by room_ids
+                metadata = _metadata(event.get("metadata"))
+                problem = limits_problem({"metadata": metadata})
+                if problem:
+                    self.failed(RecordError(problem_text(problem), upstream_id=event["id"]))
+                    continue
                 client_id = f"{self.prefix}event:{event['id']}"
                 items[client_id] = {
                     "id": client_id,
@@ -179,7 +191,7 @@ class VideoStore:
                     },
                     "room_id": rooms[room] if room else None,
                     "booking_page": self.booking_page(event),
-                    "metadata": _metadata(event.get("metadata")),
+                    "metadata": metadata,
                     "at": writes.unix(event["created_at"]),
                 }
         return items
@@ -190,6 +202,25 @@ class VideoStore:
         if not slug:
             return None
         return {"slug": slug, "title": event.get("booking_page_title") or listed.get("title")}
+
+
+def limits_problem(value) -> tuple[str, str] | None:
+    """``(field, message)`` when ``value`` breaks the API's JSON limits (``config.parsers``:
+    a NUL character, which PostgreSQL stores in neither text nor jsonb, or nesting too deep;
+    the field is "" for the latter)."""
+    try:
+        json_limits_check(value)
+    except ValidationError as error:
+        field, messages = next(iter(error.detail.items()))
+        return str(field), str(messages[0])
+    except ParseError as error:
+        return "", str(error.detail)
+    return None
+
+
+def problem_text(problem: tuple[str, str]) -> str:
+    field, message = problem
+    return f"{field}: {message}" if field else message
 
 
 def _metadata(raw: str | None) -> dict:

@@ -43,7 +43,7 @@ from syncing.crm.webhooks import webhook_events_new
 from syncing.errors import RecordError
 from syncing.models import Connection, WebhookDelivery
 from syncing.providers.video_platform import schemas
-from syncing.providers.video_platform.store import VideoStore
+from syncing.providers.video_platform.store import VideoStore, limits_problem, problem_text
 
 DELIVERY_PREFIX = "video:"
 SIGNATURE_HEADER = "X-Webhook-Signature"
@@ -119,6 +119,9 @@ def _payload(body: bytes) -> dict:
         raise InvalidInput("The body is not JSON.") from None
     if not isinstance(payload, dict):
         raise InvalidInput("The body is not a JSON object {event, timestamp, data}.")
+    problem = limits_problem(payload)
+    if problem:
+        raise InvalidInput(problem_text(problem), fields={problem[0] or "body": [problem[1]]})
     fields = {}
     if not isinstance(payload.get("event"), str) or not payload["event"]:
         fields["event"] = ["The event's name is required."]
