@@ -602,3 +602,16 @@ def test_records_with_a_nul_character_are_recorded_and_the_others_stored(
     stored = stored_events(workspace)
     assert f"nexus:{fake.workspace_id}:event:{event['id']}" not in stored
     assert len(stored) == len(fake.all_events()) - 1 - contacts[0]["event_count"]
+
+
+def test_a_room_with_an_id_longer_than_64_characters_is_a_failure_of_its_own(
+    connection, fake, workspace
+):
+    fake.populate(3)
+    fake.rooms[max(fake.rooms)]["id"] = "r" * 65  # the quiet room: no event names it
+
+    run = pull(connection, full_refresh=True)
+
+    assert run.status == SyncRun.Status.PARTIAL, run.errors
+    assert run.failed == 1
+    assert Room.objects.for_workspace(workspace).count() == len(fake.rooms) - 1

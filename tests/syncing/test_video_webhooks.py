@@ -443,3 +443,15 @@ def test_a_signed_join_with_a_nul_character_is_refused_and_stores_nothing(
     assert response.status_code == 400
     assert "Null characters" in response.json()["error"]["message"]
     assert nothing_stored(workspace)
+
+
+def test_a_signed_room_with_an_id_longer_than_64_characters_is_refused(
+    client, connection, fake, workspace
+):
+    room = {"id": "r" * 65, "name": "long-id-room", "created_at": 1_700_000_000}
+
+    response = deliver(client, connection, fake.webhook("room.created", room))
+
+    assert response.status_code == 400
+    assert "id" in response.json()["error"]["message"]
+    assert nothing_stored(workspace)

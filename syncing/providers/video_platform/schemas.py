@@ -9,7 +9,11 @@ import msgspec
 
 from syncing.validation import Count, Email, NonBlank, Schema
 
-Id = int | NonBlank
+# Stored as text of at most 64 characters (``VideoRoom.upstream_id``, and inside client ids).
+Id = (
+    Annotated[int, msgspec.Meta(ge=-(10**18), le=10**18)]
+    | Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+)
 UnixSeconds = Annotated[int, msgspec.Meta(ge=0, le=253402300799)]  # up to 9999-12-31
 Name = Annotated[str, msgspec.Meta(max_length=255)]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[-a-zA-Z0-9_]+$")]
