@@ -10,12 +10,12 @@ the names they carry; an event's ``room_display_name`` is the room's title.
 
 Contacts and events. The contacts list is read page by page (``updated_since`` = the cursor
 less ``LOOKBACK`` on an incremental run, nothing on a full refresh). A contact's events are
-read (a page's contacts at once, through ``syncing.fetching.FetchPool``, while the page
-before is stored) only when the number of its pulled events stored here differs from its
-``event_count``; then the
-contact's events are ingested (known ids are skipped by the service) and pulled events
-upstream no longer lists are deleted. So a second run with nothing new makes no event
-call, and an upstream that ignores ``updated_since`` costs list pages, not correctness.
+read only when the number of its pulled events stored here differs from its
+``event_count``: a page's contacts are written, then their event lists read through
+``syncing.fetching.FetchPool`` while the page before is stored. The events are ingested
+(known ids are skipped by the service) and pulled events upstream no longer lists are
+deleted. So a second run with nothing new makes no event call, and an upstream that ignores
+``updated_since`` costs list pages, not correctness.
 
 Paging. The list is oldest first; a contact updated during the run can enter the filtered
 list before the page being read and push one contact across a page boundary. That shows as a
