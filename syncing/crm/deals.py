@@ -4,7 +4,8 @@ A provider's "deals" stream pulls pages and hands them over:
 
     deals_store(run, client.deals_page(...))   # Deal | RecordError items
 
-``deals_store`` upserts ``CrmDeal`` rows in batches (a constant number of queries per batch),
+``deals_store`` upserts ``CrmDeal`` rows in batches (a constant number of queries per batch:
+the known hashes read, then one ``syncing.upsert`` of the new and changed deals),
 counts created / updated / unchanged / failed on the run, and gives the deals that entered a
 stage with an auto-create rule their room (syncing.crm.autocreate).
 
@@ -20,12 +21,14 @@ from collections.abc import Iterable
 from itertools import batched
 
 from django.db import transaction
+from django.utils import timezone
 
 from syncing.crm.autocreate import deals_autocreate_rooms
 from syncing.crm.types import Deal
 from syncing.errors import RecordError
 from syncing.models import Connection, CrmDeal
 from syncing.runs import RunRecorder
+from syncing.upsert import Staged, upsert
 
 STORE_BATCH = 500
 
@@ -41,34 +44,37 @@ _STORED_FIELDS = (
     "contact_emails",
     "properties",
 )
+# The staged columns (syncing.upsert): the stored fields, the upstream id and the hash.
+_COLUMNS = {
+    name: CrmDeal._meta.get_field(name) for name in ("upstream_id", *_STORED_FIELDS, "content_hash")
+}
 
 
-def _row(connection: Connection, deal: Deal) -> CrmDeal:
-    row = CrmDeal(
-        workspace_id=connection.workspace_id,
-        connection=connection,
-        provider=connection.provider,
-        upstream_id=deal.upstream_id,
-        name=deal.name[:255],
-        stage=deal.stage[:128],
-        amount=deal.amount,
-        currency=deal.currency[:8],
-        owner_email=deal.owner_email[:254],
-        close_date=deal.close_date,
-        upstream_modified_at=deal.modified_at,
-        archived=deal.archived,
-        contact_emails=list(deal.contact_emails),
-        properties=deal.properties,
-    )
-    content = {name: getattr(row, name) for name in _STORED_FIELDS}
-    content["connection"] = connection.pk
+def _row(connection: Connection, deal: Deal) -> dict:
+    """The stored values of one deal, with the hash of its content."""
+    row = {
+        "upstream_id": deal.upstream_id,
+        "name": deal.name[:255],
+        "stage": deal.stage[:128],
+        "amount": deal.amount,
+        "currency": deal.currency[:8],
+        "owner_email": deal.owner_email[:254],
+        "close_date": deal.close_date,
+        "upstream_modified_at": deal.modified_at,
+        "archived": deal.archived,
+        "contact_emails": list(deal.contact_emails),
+        "properties": deal.properties,
+    }
+    content = {name: row[name] for name in _STORED_FIELDS} | {"connection": connection.pk}
     encoded = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
-    row.content_hash = hashlib.sha256(encoded.encode()).hexdigest()
+    row["content_hash"] = hashlib.sha256(encoded.encode()).hexdigest()
     return row
 
 
 def _store_batch(run: RunRecorder, deals: list[Deal]) -> list[CrmDeal]:
-    """Upsert one batch; returns the rows that are new or changed stage (they "entered" it)."""
+    """Upsert one batch (a read of the known hashes and stages, then one statement through
+    syncing.upsert writing only the new and changed deals); returns the rows that are new or
+    changed stage (they "entered" it)."""
     connection = run.connection
     # The last copy of a deal read twice in one batch wins (one upsert may not touch a row
     # twice).
@@ -82,20 +88,31 @@ def _store_batch(run: RunRecorder, deals: list[Deal]) -> list[CrmDeal]:
         ).values_list("upstream_id", "content_hash", "stage")
     }
     changed = [
-        row for row in rows.values() if known.get(row.upstream_id, ("",))[0] != row.content_hash
-    ]
-    created = sum(1 for row in changed if row.upstream_id not in known)
-    run.count(created=created, updated=len(changed) - created, unchanged=len(rows) - len(changed))
-    CrmDeal.objects.bulk_create(
-        changed,
-        update_conflicts=True,
-        unique_fields=["workspace", "provider", "upstream_id"],
-        update_fields=["connection", *_STORED_FIELDS, "content_hash", "updated_at"],
-    )
-    return [
         row
+        for row in rows.values()
+        if known.get(row["upstream_id"], ("",))[0] != row["content_hash"]
+    ]
+    created = sum(1 for row in changed if row["upstream_id"] not in known)
+    run.count(created=created, updated=len(changed) - created, unchanged=len(rows) - len(changed))
+    if changed:
+        upsert(
+            CrmDeal,
+            Staged(_COLUMNS, [tuple(row[column] for column in _COLUMNS) for row in changed]),
+            values={column: f"s.{column}" for column in _COLUMNS},
+            constants={
+                "workspace_id": connection.workspace_id,
+                "connection_id": connection.pk,
+                "provider": connection.provider,
+                "created_at": timezone.now(),
+            },
+            conflict=["workspace_id", "provider", "upstream_id"],
+            update=["connection_id", *_STORED_FIELDS, "content_hash"],
+            touch=["updated_at"],
+        )
+    return [
+        CrmDeal(workspace_id=connection.workspace_id, connection=connection, **row)
         for row in changed
-        if row.upstream_id not in known or known[row.upstream_id][1] != row.stage
+        if row["upstream_id"] not in known or known[row["upstream_id"]][1] != row["stage"]
     ]
 
 

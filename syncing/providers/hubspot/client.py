@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import requests
@@ -478,12 +479,12 @@ class HubSpotClient(UpstreamClient):
         contact = contacts.get(data["id"])
         return Deal(
             upstream_id=data["id"],
-            name=props.get("dealname") or "",
-            stage=props.get("dealstage") or "",
-            amount=props.get("amount"),
-            currency=props.get("deal_currency_code") or "",
-            owner_email=self.owner_email(props.get("hubspot_owner_id")),
-            close_date=props.get("closedate"),
+            name=props["dealname"] or "",
+            stage=props["dealstage"] or "",
+            amount=Decimal(props["amount"]) if props["amount"] is not None else None,
+            currency=props["deal_currency_code"] or "",
+            owner_email=self.owner_email(props["hubspot_owner_id"]),
+            close_date=date.fromisoformat(props["closedate"]) if props["closedate"] else None,
             modified_at=props["hs_lastmodifieddate"],
             archived=data["archived"],
             contact_emails=(contact,) if contact else (),

@@ -103,6 +103,43 @@ def test_a_bad_record_is_a_record_error_and_the_others_come_through(connection, 
     assert [r.upstream_id for r in results if not isinstance(r, errors.RecordError)] == [good["id"]]
 
 
+def test_close_dates_in_each_of_hubspots_forms_and_blank_properties_are_read(connection, hubspot):
+    new_year = datetime(2026, 12, 31, tzinfo=UTC)
+    forms = ["2026-12-31", "2026-12-31T00:00:00.000Z", str(int(new_year.timestamp() * 1000))]
+    deals = [hubspot.add_deal(closedate=form, amount="", dealname="") for form in forms]
+    client = connection_client(connection)
+
+    fetched = client.deals_fetch([deal["id"] for deal in deals])
+
+    assert [deal.close_date for deal in fetched] == [date(2026, 12, 31)] * 3
+    assert {(deal.amount, deal.name) for deal in fetched} == {(None, "")}
+
+
+@pytest.mark.parametrize(
+    ("properties", "field"),
+    [
+        ({"deal_currency_code": "EUROPEAN"}, None),
+        ({"deal_currency_code": "EURO-DOLLAR"}, "deal_currency_code"),
+        ({"amount": "12345678901234567"}, "amount"),
+        ({"amount": "NaN"}, "amount"),
+        ({"closedate": "next spring"}, "closedate"),
+        ({"closedate": 1798675200000}, None),
+        ({"dealname": ["not", "text"]}, "dealname"),
+    ],
+)
+def test_each_deal_property_is_checked_and_a_bad_one_named(connection, hubspot, properties, field):
+    deal = hubspot.add_deal(**properties)
+    client = connection_client(connection)
+
+    [result] = client.deals_fetch([deal["id"]])
+
+    if field is None:
+        assert result.upstream_id == deal["id"]
+    else:
+        assert isinstance(result, errors.RecordError)
+        assert (result.upstream_id, f"properties.{field}:" in result.message) == (deal["id"], True)
+
+
 def test_deals_write_reports_the_failed_item_of_a_207(connection, hubspot):
     deals = [hubspot.add_deal()["id"] for _ in range(3)]
     hubspot.failing_updates[deals[1]] = "Property values were not valid"
