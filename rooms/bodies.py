@@ -14,6 +14,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from rooms.analytics import IsoMillis
+from rooms.compiled import CompiledValues
 from rooms.models import Engagement, Room
 from syncing.crm.links import DEAL_SUMMARY_KEYS, with_deal_summaries
 
@@ -73,16 +74,24 @@ def room_items(rooms: QuerySet[Room], room_ids: list[UUID]) -> list[dict]:
     return [_item(by_id[room_id]) for room_id in room_ids if room_id in by_id]
 
 
-def room_detail(rooms: QuerySet[Room], room_id: UUID) -> dict | None:
-    """The detail body of one room of ``rooms``, None when there is none. One query."""
+def _detail_query(*, workspace_id: int, room_id: UUID) -> QuerySet[Room]:
     deals = [f"{prefix}_{part}" for prefix in DEAL_SUMMARY_KEYS.values() for part in _DEAL_PARTS]
-    row = (
-        with_deal_summaries(rooms.filter(pk=room_id))
-        .values(*_LIST_FIELDS, *_DETAIL_FIELDS, *deals, **_TIMES)
-        .first()
-    )
-    if row is None:
+    rooms = Room.objects.for_workspace(workspace_id).filter(pk=room_id)
+    return with_deal_summaries(rooms).values(*_LIST_FIELDS, *_DETAIL_FIELDS, *deals, **_TIMES)
+
+
+# Read on every GET, PATCH and POST of a room: compiled once (see rooms.compiled).
+_DETAIL = CompiledValues(
+    _detail_query, workspace_id=-7_301_999, room_id=UUID("5ec7a9d0-0000-4000-8000-5ec7a9d0a11d")
+)
+
+
+def room_detail(*, workspace_id: int, room_id: UUID) -> dict | None:
+    """The detail body of the workspace's room, None when there is none. One query."""
+    rows = _DETAIL.rows(workspace_id=workspace_id, room_id=room_id)
+    if not rows:
         return None
+    row = rows[0]
     body = {
         **_item(row),
         "description": _text(row["description"]),

@@ -109,7 +109,7 @@ def room_page_url_builder() -> Callable[[object], str]:
 def room_detail_body(*, workspace: Workspace, room_id) -> dict | None:
     """A room's detail as the API answers it (rooms.bodies), None when the workspace has no
     such room."""
-    return room_detail(Room.objects.for_workspace(workspace), room_id)
+    return room_detail(workspace_id=workspace.pk, room_id=room_id)
 
 
 def template_list(*, workspace: Workspace) -> QuerySet:
