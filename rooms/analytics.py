@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from uuid import UUID
 
 from django.db.models import (
     CharField,
@@ -28,7 +29,6 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -37,7 +37,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from rooms.compiled import CompiledValues
 from rooms.models import (
+    Access,
     Action,
     ActionAssignee,
     Engagement,
@@ -133,6 +135,106 @@ def _text(value: str | None) -> str | None:
     return value or None
 
 
+# The room's activity and people, one statement each, compiled once (see rooms.compiled): a
+# typical room's analytics spent more CPU building and compiling its queries than reading rows.
+_ROOM_STAND_IN = UUID("a11a1e5c-0000-4000-8000-00000000a11a")
+_MEMBERS = CompiledValues(
+    lambda *, room_id: (
+        RoomMember.objects.filter(room_id=room_id)
+        .order_by("id")
+        .values_list(
+            "user_id", "user__email", "user__full_name", "user__job_title", "is_room_owner"
+        )
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+_CONTACTS = CompiledValues(
+    lambda *, room_id: (
+        RoomContact.objects.filter(room_id=room_id)
+        .order_by("id")
+        .values_list(
+            *_PERSON_COLUMNS[4:],
+            "is_primary_contact",
+            "is_room_owner",
+            IsoMillis("upstream_last_seen"),
+            "upstream_view_count",
+        )
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+_VISITORS = CompiledValues(
+    lambda *, room_id: (
+        Visit.objects.filter(room_id=room_id)
+        .values(*_PERSON_COLUMNS)
+        .annotate(last_seen=Max("at"), visits=Count("id"))
+        .order_by("-last_seen", "user__email", "contact__email")
+        .values_list(IsoMillis("last_seen"), "visits", *_PERSON_COLUMNS)
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+_VIEWERSHIP = CompiledValues(
+    lambda *, room_id: Viewership.objects.filter(room_id=room_id).values_list(
+        "step_id", "action_id", "duration_in_seconds", "times_viewed", *_PERSON_COLUMNS
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+_ENGAGEMENTS = CompiledValues(
+    lambda *, room_id: (
+        Engagement.objects.filter(room_id=room_id)
+        .exclude(type=Engagement.Type.VIEW)
+        .order_by("created_at", "id")
+        .values_list("step_id", "action_id", "type", IsoMillis("created_at"), *_PERSON_COLUMNS)
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+
+
+_SECTIONS = CompiledValues(
+    lambda *, room_id: (
+        Section.objects.filter(room_id=room_id)
+        .order_by("position", "created_at", "id")
+        .values("id", "title", "is_completed", "access")
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+_STEPS = CompiledValues(
+    lambda *, room_id: (
+        Step.objects.filter(section__room_id=room_id)
+        .order_by("position", "created_at", "id")
+        .values("id", "section_id", "title", "access")
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+_ACTIONS = CompiledValues(
+    lambda *, room_id: (
+        Action.objects.filter(section__room_id=room_id)
+        .order_by("position", "created_at", "id")
+        .values(
+            "id",
+            "section_id",
+            "title",
+            "status",
+            "description",
+            "internal",
+            "due_date",
+            "access",
+            "action_type",
+            due_date_text=IsoMillis("due_date"),
+        )
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+# Each assignee's action and person (_PERSON_COLUMNS), in the order the action lists them.
+_ASSIGNEES = CompiledValues(
+    lambda *, room_id: (
+        ActionAssignee.objects.filter(action__section__room_id=room_id)
+        .order_by("id")
+        .values_list("action_id", *_PERSON_COLUMNS)
+    ),
+    room_id=_ROOM_STAND_IN,
+)
+
+
 class _People:
     """Every person the analytics mention, one Person per viewer key. Visitors are loaded
     first (with their visit totals); anyone met later without visits has none."""
@@ -175,33 +277,16 @@ class _People:
             return self.user(user_id, user_email, user_name, user_title)
         return self.contact(*person[4:])
 
-    def from_assignee(self, assignee: ActionAssignee) -> Person:
-        if assignee.user_id is not None:
-            user = assignee.user
-            return self.user(user.pk, user.email, user.full_name, user.job_title)[1]
-        contact = assignee.contact
-        return self.contact(
-            contact.pk, contact.email, contact.name, contact.job_title, contact.internal
-        )[1]
-
     def load_on_room(self) -> list[Person]:
         """Two queries: everyone on the room (its members, then its contacts) with their
         flags; a pulled room's contacts start from the upstream's lastSeen and viewCount."""
         on_room = []
-        members = RoomMember.objects.filter(room=self._room).order_by("id")
-        for user_id, email, name, title, is_owner in members.values_list(
-            "user_id", "user__email", "user__full_name", "user__job_title", "is_room_owner"
-        ):
+        for user_id, email, name, title, is_owner in _MEMBERS.tuples(room_id=self._room.pk):
             person = self.user(user_id, email, name, title)[1]
             person.is_room_owner |= is_owner
             on_room.append(person)
-        contacts = RoomContact.objects.filter(room=self._room).order_by("id")
-        for *columns, is_primary, is_owner, last_seen, views in contacts.values_list(
-            *_PERSON_COLUMNS[4:],
-            "is_primary_contact",
-            "is_room_owner",
-            IsoMillis("upstream_last_seen"),
-            "upstream_view_count",
+        for *columns, is_primary, is_owner, last_seen, views in _CONTACTS.tuples(
+            room_id=self._room.pk
         ):
             person = self.contact(*columns)[1]
             person.is_primary_contact |= is_primary
@@ -214,14 +299,7 @@ class _People:
         """One query: every viewer who visited the room, latest visit first, with lastSeen
         (their latest visit) and viewCount (their number of visits), each added to what the
         upstream reported for a pulled room."""
-        rows = (
-            Visit.objects.filter(room=self._room)
-            .values(*_PERSON_COLUMNS)
-            .annotate(last_seen=Max("at"), visits=Count("id"))
-            .order_by("-last_seen", "user__email", "contact__email")
-            .values_list(IsoMillis("last_seen"), "visits", *_PERSON_COLUMNS)
-        )
-        for last_seen, visits, *columns in rows:
+        for last_seen, visits, *columns in _VISITORS.tuples(room_id=self._room.pk):
             person = self.from_columns(columns)[1]
             person.last_seen = max(last_seen, person.last_seen or last_seen)
             person.view_count += visits
@@ -288,21 +366,29 @@ def room_analytics(*, room: Room, now: datetime | None = None) -> dict:
 
     assignees.extend(on_room)
     viewership = _viewership_by_target(room, people)
+    steps = defaultdict(list)
+    for step in _STEPS.rows(room_id=room.pk):
+        steps[step["section_id"]].append(_step(step, viewership))
+    action_people = defaultdict(list)
+    for action_id, *columns in _ASSIGNEES.tuples(room_id=room.pk):
+        action_people[action_id].append(people.from_columns(columns)[1])
+    actions = defaultdict(list)
+    for action in _ACTIONS.rows(room_id=room.pk):
+        actions[action["section_id"]].append(action)
     sections = []
-    for section in _sections_with_structure(room):
-        actions = []
-        for action in section.actions.all():
-            action_people = [people.from_assignee(assignee) for assignee in action.assignees.all()]
-            assignees.extend(action_people)
-            actions.append(_action(action, action_people, viewership, now))
+    for section in _SECTIONS.rows(room_id=room.pk):
+        section_actions = []
+        for action in actions[section["id"]]:
+            assignees.extend(action_people[action["id"]])
+            section_actions.append(_action(action, action_people[action["id"]], viewership, now))
         sections.append(
             {
-                "id": section.id,
-                "title": section.title,
-                "isCompleted": section.is_completed,
-                "isVisibleToExternal": section.is_visible_to_external,
-                "steps": [_step(step, viewership) for step in section.steps.all()],
-                "actions": actions,
+                "id": section["id"],
+                "title": section["title"],
+                "isCompleted": section["is_completed"],
+                "isVisibleToExternal": section["access"] != Access.HIDDEN,
+                "steps": steps[section["id"]],
+                "actions": section_actions,
             }
         )
     assignees.extend(people.visitors)
@@ -331,23 +417,6 @@ def progress_percentage(done: int, counted: int) -> float:
     return float(percentage.quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
-def _sections_with_structure(room: Room):
-    assignees = ActionAssignee.objects.select_related("user", "contact").order_by("id")
-    actions = (
-        Action.objects.order_by("position", "created_at", "id")
-        .annotate(due_date_text=IsoMillis("due_date"))
-        .prefetch_related(Prefetch("assignees", queryset=assignees))
-    )
-    return (
-        Section.objects.filter(room=room)
-        .order_by("position", "created_at", "id")
-        .prefetch_related(
-            Prefetch("steps", queryset=Step.objects.order_by("position", "created_at", "id")),
-            Prefetch("actions", queryset=actions),
-        )
-    )
-
-
 def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[dict]]:
     """Viewership entries per step or action: one per viewer who viewed it or engaged with it
     (an engagement without a recorded view shows 0 seconds, 0 times viewed), ordered by the
@@ -367,21 +436,14 @@ def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[d
             }
         return entry
 
-    viewership_rows = Viewership.objects.filter(room=room).values_list(
-        "step_id", "action_id", "duration_in_seconds", "times_viewed", *_PERSON_COLUMNS
-    )
-    for step_id, action_id, seconds, times, *person_columns in viewership_rows:
+    for step_id, action_id, seconds, times, *person_columns in _VIEWERSHIP.tuples(room_id=room.pk):
         entry = entry_for(step_id, action_id, person_columns)
         entry["durationInSeconds"] = seconds
         entry["timesViewed"] = times
     # Views are summed into durationInSeconds and timesViewed, not listed (spec 000's example).
-    engagement_rows = (
-        Engagement.objects.filter(room=room)
-        .exclude(type=Engagement.Type.VIEW)
-        .order_by("created_at", "id")
-        .values_list("step_id", "action_id", "type", IsoMillis("created_at"), *_PERSON_COLUMNS)
-    )
-    for step_id, action_id, type_, created_at, *person_columns in engagement_rows:
+    for step_id, action_id, type_, created_at, *person_columns in _ENGAGEMENTS.tuples(
+        room_id=room.pk
+    ):
         entry = entry_for(step_id, action_id, person_columns)
         entry["engagements"].append({"type": type_, "createdAt": created_at})
 
@@ -395,42 +457,42 @@ def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[d
     return by_target
 
 
-def _step(step: Step, viewership: dict[TargetKey, list[dict]]) -> dict:
+def _step(step: dict, viewership: dict[TargetKey, list[dict]]) -> dict:
     return {
-        "id": step.id,
-        "title": step.title,
-        "isVisibleToExternal": step.is_visible_to_external,
-        "viewership": viewership.get(("step", step.id), []),
+        "id": step["id"],
+        "title": step["title"],
+        "isVisibleToExternal": step["access"] != Access.HIDDEN,
+        "viewership": viewership.get(("step", step["id"]), []),
     }
 
 
 def _action(
-    action: Action, assignees: list[Person], viewership: dict[TargetKey, list[dict]], now
+    action: dict, assignees: list[Person], viewership: dict[TargetKey, list[dict]], now
 ) -> dict:
     return {
-        "id": action.id,
-        "title": action.title,
-        "status": action.status,
-        "description": _text(action.description),
-        "internal": action.internal,
-        "dueDate": action.due_date_text,
-        "isOverdue": is_overdue(action, now),
-        "isVisibleToExternal": action.is_visible_to_external,
-        "actionType": _text(action.action_type),
+        "id": action["id"],
+        "title": action["title"],
+        "status": action["status"],
+        "description": _text(action["description"]),
+        "internal": action["internal"],
+        "dueDate": action["due_date_text"],
+        "isOverdue": is_overdue(action["due_date"], action["status"], now),
+        "isVisibleToExternal": action["access"] != Access.HIDDEN,
+        "actionType": _text(action["action_type"]),
         "assignees": [
             {"type": USER if person.belongs_to == INTERNAL else CONTACT, "user": person.summary}
             for person in assignees
         ],
-        "viewership": viewership.get(("action", action.id), []),
+        "viewership": viewership.get(("action", action["id"]), []),
     }
 
 
-def is_overdue(action: Action, now: datetime) -> bool:
+def is_overdue(due_date: datetime | None, status: str, now: datetime) -> bool:
     """Its due date has passed and it is neither done nor cancelled."""
     return (
-        action.due_date is not None
-        and action.due_date < now
-        and action.status not in (Action.Status.DONE, Action.Status.CANCELLED)
+        due_date is not None
+        and due_date < now
+        and status not in (Action.Status.DONE, Action.Status.CANCELLED)
     )
 
 

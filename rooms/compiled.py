@@ -42,8 +42,12 @@ class CompiledValues:
         self._statement: _Statement | None = None
 
     def rows(self, **params) -> list[dict]:
-        statement = self._statement or self._compile(self._build(**self._stand_ins))
-        self._statement = statement
+        names = self._compiled().names
+        return [dict(zip(names, row, strict=True)) for row in self.tuples(**params)]
+
+    def tuples(self, **params) -> list[tuple]:
+        """The rows as tuples, as ``values_list()`` returns them."""
+        statement = self._compiled()
         values = list(statement.params)
         for position, name, as_hex in statement.slots:
             values[position] = params[name].hex if as_hex else params[name]
@@ -52,7 +56,13 @@ class CompiledValues:
             rows = cursor.fetchall()
         if statement.converters:
             rows = statement.compiler.apply_converters(rows, statement.converters)
-        return [dict(zip(statement.names, row, strict=True)) for row in rows]
+            return [tuple(row) for row in rows]
+        return rows
+
+    def _compiled(self) -> _Statement:
+        if self._statement is None:
+            self._statement = self._compile(self._build(**self._stand_ins))
+        return self._statement
 
     def _compile(self, queryset: QuerySet) -> _Statement:
         query = queryset.query
@@ -73,7 +83,10 @@ class CompiledValues:
             sql=sql,
             params=tuple(params),
             slots=tuple(slots),
-            names=(*query.extra_select, *query.values_select, *query.annotation_select),
+            # As ValuesIterable names a row's columns.
+            names=tuple(query.selected)
+            if query.selected
+            else (*query.extra_select, *query.values_select, *query.annotation_select),
             converters=compiler.get_converters(fields),
             compiler=compiler,
             alias=queryset.db,
