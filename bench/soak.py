@@ -10,26 +10,27 @@ Every stream is scheduled every minute and the outbox sweeper every 3 seconds; t
 run with bench/soak_settings.py, which compresses the recovery waits (outbox backoff and grace,
 a killed worker's claim and lock) to seconds.
 
-Once every process is up (the first sweep has run), the workers are told to stop consuming
-(Celery's ``cancel_consumer``) and ``--writes`` room creations go through the API (8 clients),
-each an outbox push to its workspace's rooms platform: a backlog, whatever the API's pace.
-Then the workers consume again and drain it, with the scheduled streams running beside; when a
-third of the messages are sent one worker is SIGKILLed and started again, at two thirds Redis
-is restarted (its queued tasks are lost: the sweeper must find the messages). Once the outbox
-has drained, every stream is run once more through the sync API.
+With gunicorn and beat up but no worker yet, ``--writes`` room creations go through the API
+(8 clients), each an outbox push to its workspace's rooms platform: a backlog, whatever the
+API's pace. Then the workers start and drain it, with the scheduled streams running beside;
+when a third of the messages are sent one worker is SIGKILLed and started again, at two thirds
+Redis is restarted (its queued tasks are lost: the sweeper must find the messages). Once the
+outbox has drained, every stream is run once more through the sync API (a stream whose run
+failed through its retries again, as its schedule would, at most 3 runs in all).
 
 It checks, and exits non-zero unless all hold: no API answer 5xx; every created room upstream
 exactly once and holding its upstream id; every upstream room local exactly once; no outbox
 message failed, pending or sending; the last run of every stream succeeded. It prints, for each
 ``--workers`` given, API requests/s over the writes (first request to last answer, no worker
-consuming), and messages/s and upstream calls/s over the drain window: from the moment the
-workers consume again to the last message's ``sent_at`` (the database's stamp), so it measures
-the workers draining a backlog, kill and Redis restart included; then the ratio of the last
-worker count's messages/s to the first's.
+started), and messages/s and upstream calls/s over the drain window: from the moment the
+first worker is ready to the last message's ``sent_at`` (the database's stamp), so it measures
+the workers draining a backlog, kill and Redis restart included; then the ratios of the last
+worker count's figures to the first's.
 
     createdb -h 127.0.0.1 -U postgres fs_soak
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_soak \\
-        .venv/bin/python bench/soak.py [--writes 2000] [--workers 1 3]
+        CELERY_BROKER_URL=redis://127.0.0.1:6379/6 \\
+        .venv/bin/python bench/soak.py --writes 2000 --workers 1 3
 
 The suite runs a small version (tests/bench/test_soak.py) against the test database.
 """
