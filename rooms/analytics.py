@@ -29,7 +29,6 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -51,7 +50,7 @@ from rooms.models import (
     Viewership,
     Visit,
 )
-from syncing.crm.links import DEAL_SUMMARY_KEYS, deal_summary, with_deal_summaries
+from syncing.crm.links import DEAL_SUMMARY_KEYS, with_deal_summaries
 from workspaces.models import Workspace
 
 INTERNAL = "internal_organization"
@@ -239,7 +238,7 @@ class _People:
     """Every person the analytics mention, one Person per viewer key. Visitors are loaded
     first (with their visit totals); anyone met later without visits has none."""
 
-    def __init__(self, room: Room):
+    def __init__(self, room: dict):
         self._room = room
         self._people: dict[ViewerKey, Person] = {}
         self.visitors: list[Person] = []
@@ -252,7 +251,7 @@ class _People:
                 email=email,
                 name=_text(name),
                 title=_text(title),
-                is_room_owner=user_id == self._room.owner_id,
+                is_room_owner=user_id == self._room["owner_id"],
             )
         return key, self._people[key]
 
@@ -266,7 +265,7 @@ class _People:
                 email=email,
                 name=_text(name),
                 title=_text(title),
-                is_primary_contact=contact_id == self._room.primary_contact_id,
+                is_primary_contact=contact_id == self._room["primary_contact_id"],
             )
         return key, self._people[key]
 
@@ -281,12 +280,12 @@ class _People:
         """Two queries: everyone on the room (its members, then its contacts) with their
         flags; a pulled room's contacts start from the upstream's lastSeen and viewCount."""
         on_room = []
-        for user_id, email, name, title, is_owner in _MEMBERS.tuples(room_id=self._room.pk):
+        for user_id, email, name, title, is_owner in _MEMBERS.tuples(room_id=self._room["id"]):
             person = self.user(user_id, email, name, title)[1]
             person.is_room_owner |= is_owner
             on_room.append(person)
         for *columns, is_primary, is_owner, last_seen, views in _CONTACTS.tuples(
-            room_id=self._room.pk
+            room_id=self._room["id"]
         ):
             person = self.contact(*columns)[1]
             person.is_primary_contact |= is_primary
@@ -299,30 +298,11 @@ class _People:
         """One query: every viewer who visited the room, latest visit first, with lastSeen
         (their latest visit) and viewCount (their number of visits), each added to what the
         upstream reported for a pulled room."""
-        for last_seen, visits, *columns in _VISITORS.tuples(room_id=self._room.pk):
+        for last_seen, visits, *columns in _VISITORS.tuples(room_id=self._room["id"]):
             person = self.from_columns(columns)[1]
             person.last_seen = max(last_seen, person.last_seen or last_seen)
             person.view_count += visits
             self.visitors.append(person)
-
-
-def analytics_rooms(*, workspace: Workspace) -> QuerySet[Room]:
-    """The workspace's rooms, each with what ``room_analytics`` reads from it: owner, primary
-    contact, workspace, the counts of its done and of its not cancelled action items, and the
-    names and stages of its CRM deals."""
-    return with_deal_summaries(
-        Room.objects.for_workspace(workspace)
-        .select_related("owner", "primary_contact", "workspace")
-        .annotate(
-            done_actions=Count(
-                "sections__actions", filter=Q(sections__actions__status=Action.Status.DONE)
-            ),
-            counted_actions=Count(
-                "sections__actions",
-                filter=~Q(sections__actions__status=Action.Status.CANCELLED),
-            ),
-        )
-    )
 
 
 def with_progress_counts(rooms: QuerySet[Room]) -> QuerySet[Room]:
@@ -343,40 +323,78 @@ def with_progress_counts(rooms: QuerySet[Room]) -> QuerySet[Room]:
     )
 
 
-def room_analytics(*, room: Room, now: datetime | None = None) -> dict:
-    """The analytics of ``room`` (read through ``analytics_rooms``), as the API answers them;
-    ``now`` decides isOverdue (the request time by default)."""
+def _room_query(*, workspace_id: int, room_id: UUID) -> QuerySet[Room]:
+    deals = [
+        f"{prefix}_{part}" for prefix in DEAL_SUMMARY_KEYS.values() for part in ("name", "stage")
+    ]
+    rooms = with_deal_summaries(Room.objects.for_workspace(workspace_id).filter(pk=room_id))
+    return with_progress_counts(rooms).values(
+        "id",
+        "title",
+        "owner_id",
+        *(f"owner__{field}" for field in ("email", "full_name", "job_title")),
+        "primary_contact_id",
+        *(f"primary_contact__{field}" for field in ("email", "name", "job_title", "internal")),
+        "workspace__name",
+        "workspace__internal_company_name",
+        "done_actions",
+        "counted_actions",
+        *(f"{prefix}_id" for prefix in DEAL_SUMMARY_KEYS.values()),
+        *deals,
+    )
+
+
+_ROOM = CompiledValues(_room_query, workspace_id=-7_301_998, room_id=_ROOM_STAND_IN)
+
+
+def room_analytics(
+    *, workspace: Workspace, room_id: UUID, now: datetime | None = None
+) -> dict | None:
+    """The analytics of the workspace's room as the API answers them, None when it has no
+    such room; ``now`` decides isOverdue (the request time by default)."""
+    rows = _ROOM.rows(workspace_id=workspace.pk, room_id=room_id)
+    if not rows:
+        return None
+    room = rows[0]
     now = now or timezone.now()
-    workspace = room.workspace
     people = _People(room)
     on_room = people.load_on_room()
     people.load_visitors()
 
     assignees: list[Person] = []
-    if room.owner_id is not None:
-        owner = room.owner
-        assignees.append(people.user(owner.pk, owner.email, owner.full_name, owner.job_title)[1])
-    if room.primary_contact_id is not None:
-        contact = room.primary_contact
+    if room["owner_id"] is not None:
+        assignees.append(
+            people.user(
+                room["owner_id"],
+                room["owner__email"],
+                room["owner__full_name"],
+                room["owner__job_title"],
+            )[1]
+        )
+    if room["primary_contact_id"] is not None:
         assignees.append(
             people.contact(
-                contact.pk, contact.email, contact.name, contact.job_title, contact.internal
+                room["primary_contact_id"],
+                room["primary_contact__email"],
+                room["primary_contact__name"],
+                room["primary_contact__job_title"],
+                room["primary_contact__internal"],
             )[1]
         )
 
     assignees.extend(on_room)
     viewership = _viewership_by_target(room, people)
     steps = defaultdict(list)
-    for step in _STEPS.rows(room_id=room.pk):
+    for step in _STEPS.rows(room_id=room["id"]):
         steps[step["section_id"]].append(_step(step, viewership))
     action_people = defaultdict(list)
-    for action_id, *columns in _ASSIGNEES.tuples(room_id=room.pk):
+    for action_id, *columns in _ASSIGNEES.tuples(room_id=room["id"]):
         action_people[action_id].append(people.from_columns(columns)[1])
     actions = defaultdict(list)
-    for action in _ACTIONS.rows(room_id=room.pk):
+    for action in _ACTIONS.rows(room_id=room["id"]):
         actions[action["section_id"]].append(action)
     sections = []
-    for section in _SECTIONS.rows(room_id=room.pk):
+    for section in _SECTIONS.rows(room_id=room["id"]):
         section_actions = []
         for action in actions[section["id"]]:
             assignees.extend(action_people[action["id"]])
@@ -393,19 +411,28 @@ def room_analytics(*, room: Room, now: datetime | None = None) -> dict:
         )
     assignees.extend(people.visitors)
 
-    deals = {key: deal_summary(room, link) for key, link in DEAL_SUMMARY_KEYS.items()}
     return {
-        "title": room.title,
-        "progressPercentage": progress_percentage(room.done_actions, room.counted_actions),
+        "title": room["title"],
+        "progressPercentage": progress_percentage(room["done_actions"], room["counted_actions"]),
         "internalCompany": {
             "type": "internal",
-            "name": workspace.internal_company_name or workspace.name,
+            "name": room["workspace__internal_company_name"] or room["workspace__name"],
         },
         "assignees": [person.detail() for person in _unique_by_email(assignees)],
         "sections": sections,
-        # Only the deals known (see rooms.api.serializers.CrmDealField).
-        **{key: deal for key, deal in deals.items() if deal is not None},
+        **deal_summaries(room),
     }
+
+
+def deal_summaries(row: dict) -> dict:
+    """``hsDeal``, ``sfOpportunity``, ``attioDeal``: ``{name, stage}`` of each linked deal that
+    was pulled (absent otherwise, see rooms.api.serializers.CrmDealField), from a room row with
+    the ``with_deal_summaries`` annotations."""
+    summaries = {}
+    for key, prefix in DEAL_SUMMARY_KEYS.items():
+        if row[f"{prefix}_id"] and row[f"{prefix}_name"] is not None:
+            summaries[key] = {"name": row[f"{prefix}_name"], "stage": row[f"{prefix}_stage"]}
+    return summaries
 
 
 def progress_percentage(done: int, counted: int) -> float:
@@ -417,7 +444,7 @@ def progress_percentage(done: int, counted: int) -> float:
     return float(percentage.quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
-def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[dict]]:
+def _viewership_by_target(room: dict, people: _People) -> dict[TargetKey, list[dict]]:
     """Viewership entries per step or action: one per viewer who viewed it or engaged with it
     (an engagement without a recorded view shows 0 seconds, 0 times viewed), ordered by the
     viewer's email; engagements (of any type but VIEW) oldest first. Two queries."""
@@ -436,13 +463,15 @@ def _viewership_by_target(room: Room, people: _People) -> dict[TargetKey, list[d
             }
         return entry
 
-    for step_id, action_id, seconds, times, *person_columns in _VIEWERSHIP.tuples(room_id=room.pk):
+    for step_id, action_id, seconds, times, *person_columns in _VIEWERSHIP.tuples(
+        room_id=room["id"]
+    ):
         entry = entry_for(step_id, action_id, person_columns)
         entry["durationInSeconds"] = seconds
         entry["timesViewed"] = times
     # Views are summed into durationInSeconds and timesViewed, not listed (spec 000's example).
     for step_id, action_id, type_, created_at, *person_columns in _ENGAGEMENTS.tuples(
-        room_id=room.pk
+        room_id=room["id"]
     ):
         entry = entry_for(step_id, action_id, person_columns)
         entry["engagements"].append({"type": type_, "createdAt": created_at})

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
-from rooms.analytics import IsoMillis
+from rooms.analytics import IsoMillis, deal_summaries
 from rooms.compiled import CompiledValues
 from rooms.models import Engagement, Room
 from syncing.crm.links import DEAL_SUMMARY_KEYS, with_deal_summaries
@@ -104,7 +104,7 @@ def room_detail(*, workspace_id: int, room_id: UUID) -> dict | None:
         "email": row["primary_contact__email"],
         "slug": row["slug"],
     }
-    return body | _deals(row)
+    return body | deal_summaries(row)
 
 
 def _item(row: dict) -> dict:
@@ -128,13 +128,3 @@ def _item(row: dict) -> dict:
         "themeColor": _text(row["theme_color"]),
         "navColor": _text(row["nav_color"]),
     }
-
-
-def _deals(row: dict) -> dict:
-    """``hsDeal``, ``sfOpportunity``, ``attioDeal``: ``{name, stage}`` of each linked deal that
-    was pulled (absent otherwise), from the ``with_deal_summaries`` annotations."""
-    summaries = {}
-    for key, prefix in DEAL_SUMMARY_KEYS.items():
-        if row[f"{prefix}_id"] and row[f"{prefix}_name"] is not None:
-            summaries[key] = {"name": row[f"{prefix}_name"], "stage": row[f"{prefix}_stage"]}
-    return summaries

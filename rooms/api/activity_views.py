@@ -9,13 +9,13 @@ from rest_framework.views import APIView
 from config.openapi import ERROR_RESPONSES, INPUT_ERRORS, NOT_FOUND, error
 from rooms.activity import activity_ingest
 from rooms.activity_input import activity_batch_parse
-from rooms.analytics import analytics_rooms, room_analytics
+from rooms.analytics import room_analytics
 from rooms.api.activity_serializers import (
     ActivityBatchSerializer,
     ActivityResultSerializer,
     RoomAnalyticsSerializer,
 )
-from rooms.api.views import _get
+from rooms.api.views import _get, room_body
 from rooms.models import Room
 
 
@@ -30,9 +30,8 @@ class RoomAnalyticsView(APIView):
         tags=["rooms"],
     )
     def get(self, request, room_id):
-        room = _get(analytics_rooms(workspace=request.workspace), room_id, "room")
         # Already the body (see rooms.analytics); RoomAnalyticsSerializer documents its shape.
-        return Response(room_analytics(room=room))
+        return Response(room_body(room_analytics, request, room_id))
 
 
 class RoomActivityView(APIView):

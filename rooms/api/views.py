@@ -102,17 +102,21 @@ class RoomsView(APIView):
         return Response(_room_detail(request, room.pk), status=status.HTTP_201_CREATED)
 
 
-def _room_detail(request, room_id) -> dict:
-    """The body of the room (RoomDetailSerializer documents it), or a 404."""
+def room_body(read, request, room_id) -> dict:
+    """``read(workspace=..., room_id=...)`` for the room of the path (a body the read built), or
+    a 404 when the caller's workspace has no such room."""
     try:
-        body = selectors.room_detail_body(
-            workspace=request.workspace, room_id=uuid.UUID(str(room_id))
-        )
+        body = read(workspace=request.workspace, room_id=uuid.UUID(str(room_id)))
     except ValueError:
         body = None
     if body is None:
         raise NotFound(f"No room with id {room_id}.")
     return body
+
+
+def _room_detail(request, room_id) -> dict:
+    """The body of the room (RoomDetailSerializer documents it), or a 404."""
+    return room_body(selectors.room_detail_body, request, room_id)
 
 
 class RoomView(APIView):
