@@ -13,12 +13,12 @@ The rollups (insights.rollups) follow every insert in the same transaction.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, models, transaction
-from django.db.models.functions import Lower
+from django.db import connection, transaction
 
 from config.errors import invalid_field
 from insights.models import (
@@ -29,7 +29,7 @@ from insights.models import (
     FlowTrigger,
     Recording,
 )
-from rooms.models import Contact, Room
+from rooms.models import Room
 from workspaces.models import Workspace
 
 
@@ -52,33 +52,10 @@ def _stored_client_ids(workspace: Workspace, ids: list[str], *models) -> set[str
         return {client_id for (client_id,) in cursor.fetchall()}
 
 
-def _insert_new(model: type[models.Model], rows: list[models.Model]) -> int:
-    """INSERT ``rows`` in client-id order, skipping those whose client id is stored (also by
-    a concurrent batch, once it commits); how many rows this call stored."""
-    if not rows:
-        return 0
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    rows = sorted(rows, key=lambda row: row.client_id)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(model._meta.db_table)}"
-            f" ({', '.join(quote(field.column) for field in fields)})"
-            f" VALUES {', '.join([row_sql] * len(rows))} ON CONFLICT DO NOTHING",
-            [
-                field.get_db_prep_save(getattr(row, field.attname), connection)
-                for row in rows
-                for field in fields
-            ],
-        )
-        return cursor.rowcount
-
-
 def _named_upsert(
     model, workspace: Workspace, key_field: str, name_field: str, refs: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Get or create rows by ``key_field`` from references ``{"key", "name"?}``; a name given
+) -> None:
+    """Create rows by ``key_field`` from references ``{"key", "name"?}``; a name given
     by a later reference renames the row, a reference without one leaves the name alone.
     Rows created without a name are named after their key if the model requires a name."""
     names: dict[str, str | None] = {}
@@ -104,8 +81,6 @@ def _named_upsert(
             unique_fields=["workspace", key_field],
             update_fields=[name_field],
         )
-    rows = model.objects.for_workspace(workspace).filter(**{f"{key_field}__in": names})
-    return {getattr(r, key_field): r for r in rows}
 
 
 def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> None:
@@ -138,55 +113,68 @@ def _chat_users_upsert(workspace: Workspace, items: list[dict[str, Any]]) -> Non
         )
 
 
-# Items of a chat batch into their table, in client-id order, joined to their user and flow
-# by upstream id; an id stored already (also by a concurrent batch, once it commits) is
-# skipped. RETURNING names the rows this statement stored.
-_CHAT_INSERT = """
-    INSERT INTO {table} (workspace_id, client_id, user_id, flow_id, {columns})
-    SELECT %(workspace)s, i.client_id, u.id, f.id, {values}
-    FROM unnest(%(client_ids)s::text[], %(users)s::text[], %(flows)s::text[], {arrays})
-        AS i (client_id, user_upstream, flow_upstream, {names})
-    JOIN insights_chatuser u ON u.workspace_id = %(workspace)s AND u.upstream_id = i.user_upstream
-    {flow_join} insights_flow f
-        ON f.workspace_id = %(workspace)s AND f.upstream_id = i.flow_upstream
-    ORDER BY i.client_id
-    ON CONFLICT (workspace_id, client_id) DO NOTHING
-    RETURNING client_id
-"""
-_MESSAGES_INSERT = _CHAT_INSERT.format(
-    table="insights_chatmessage",
-    columns="direction, text, sent_at",
-    values="i.direction, i.text, i.sent_at",
-    arrays="%(directions)s::text[], %(texts)s::text[], %(ats)s::timestamptz[]",
-    names="direction, text, sent_at",
-    flow_join="LEFT JOIN",
-)
-_TRIGGERS_INSERT = _CHAT_INSERT.format(
-    table="insights_flowtrigger",
-    columns="at",
-    values="i.at",
-    arrays="%(ats)s::timestamptz[]",
-    names="at",
-    flow_join="JOIN",
-)
+def _items_insert_sql(table: str, arrays: dict[str, str], columns: dict[str, str], joins: str):
+    """An INSERT of a batch's items into ``table`` from one array per item field (``arrays``:
+    name → element type, passed as parameters of the same names, beside ``workspace`` and
+    ``client_ids``), with ``columns`` (column → expression over ``i``, the items, and
+    ``joins``). Rows go in client-id order, their references joined in SQL; an id stored
+    already (also by a concurrent batch, once it commits) is skipped. RETURNING names the
+    rows this statement stored."""
+    return f"""
+        INSERT INTO {table} (workspace_id, client_id, {", ".join(columns)})
+        SELECT %(workspace)s, i.client_id, {", ".join(columns.values())}
+        FROM unnest(%(client_ids)s::text[],
+                    {", ".join(f"%({name})s::{kind}[]" for name, kind in arrays.items())})
+            AS i (client_id, {", ".join(arrays)})
+        {joins}
+        ORDER BY i.client_id
+        ON CONFLICT (workspace_id, client_id) DO NOTHING
+        RETURNING client_id
+    """
 
 
-def _chat_insert(workspace: Workspace, sql: str, items: list[dict[str, Any]], **arrays) -> set:
-    """Insert ``items`` with ``sql`` (one statement); the client ids it stored."""
+def _items_insert(workspace: Workspace, sql: str, items: list[dict[str, Any]], **arrays) -> set:
+    """Insert ``items`` with ``sql`` (one statement, see _items_insert_sql); the client ids
+    it stored."""
     if not items:
         return set()
     with connection.cursor() as cursor:
         cursor.execute(
-            sql,
-            {
-                "workspace": workspace.pk,
-                "client_ids": [item["id"] for item in items],
-                "users": [item["user"]["id"] for item in items],
-                "flows": [item["flow"]["id"] if item.get("flow") else None for item in items],
-                **arrays,
-            },
+            sql, {"workspace": workspace.pk, "client_ids": [item["id"] for item in items], **arrays}
         )
         return {client_id for (client_id,) in cursor.fetchall()}
+
+
+_CHAT_ARRAYS = {"user_key": "text", "flow_key": "text"}
+_CHAT_COLUMNS = {"user_id": "u.id", "flow_id": "f.id"}
+_CHAT_JOINS = """
+    JOIN insights_chatuser u ON u.workspace_id = %(workspace)s AND u.upstream_id = i.user_key
+    {flow_join} insights_flow f ON f.workspace_id = %(workspace)s AND f.upstream_id = i.flow_key
+"""
+_MESSAGES_INSERT = _items_insert_sql(
+    "insights_chatmessage",
+    {**_CHAT_ARRAYS, "direction": "text", "body": "text", "sent_at": "timestamptz"},
+    {**_CHAT_COLUMNS, "direction": "i.direction", "text": "i.body", "sent_at": "i.sent_at"},
+    _CHAT_JOINS.format(flow_join="LEFT JOIN"),
+)
+_TRIGGERS_INSERT = _items_insert_sql(
+    "insights_flowtrigger",
+    {**_CHAT_ARRAYS, "at": "timestamptz"},
+    {**_CHAT_COLUMNS, "at": "i.at"},
+    _CHAT_JOINS.format(flow_join="JOIN"),
+)
+
+
+def _chat_insert(workspace: Workspace, sql: str, items: list[dict[str, Any]], **arrays) -> set:
+    """Insert chat ``items`` joined to their user and flow by upstream id."""
+    return _items_insert(
+        workspace,
+        sql,
+        items,
+        user_key=[item["user"]["id"] for item in items],
+        flow_key=[item["flow"]["id"] if item.get("flow") else None for item in items],
+        **arrays,
+    )
 
 
 @dataclass(frozen=True)
@@ -213,12 +201,12 @@ def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> 
             workspace,
             _MESSAGES_INSERT,
             messages,
-            directions=[item["direction"] for item in messages],
-            texts=[item["text"] for item in messages],
-            ats=[item["at"] for item in messages],
+            direction=[item["direction"] for item in messages],
+            body=[item["text"] for item in messages],
+            sent_at=[item["at"] for item in messages],
         )
         accepted |= _chat_insert(
-            workspace, _TRIGGERS_INSERT, triggers, ats=[item["at"] for item in triggers]
+            workspace, _TRIGGERS_INSERT, triggers, at=[item["at"] for item in triggers]
         )
     return ChatIngestResult(
         accepted=len(accepted),
@@ -239,83 +227,123 @@ def _rooms_check(workspace: Workspace, items: list[dict[str, Any]]) -> None:
             raise invalid_field(f"events.{index}.roomId", "No room with this id in the workspace.")
 
 
-def _contacts_get_or_create(
-    workspace: Workspace, items: list[dict[str, Any]]
-) -> dict[str, Contact]:
-    """Contacts by (lower-cased) email, created on first sight with ``created_at`` = the earliest
-    ``contact.createdAt`` or ``at`` of their items in the batch. Existing contacts are left as
-    they are (rooms owns them)."""
-    new: dict[str, Contact] = {}
-    for item in sorted(items, key=lambda item: item["contact"]["email"]):
+def _contacts_create(workspace: Workspace, items: list[dict[str, Any]]) -> None:
+    """Create the contacts of ``items`` not stored yet, by (lower-cased) email, with
+    ``created_at`` = the earliest ``contact.createdAt`` or ``at`` of their items in the batch
+    and the name of their last item that names them. Existing contacts are left as they are
+    (rooms owns them). One statement, in email order (the rows' locks too)."""
+    created: dict[str, datetime] = {}
+    names: dict[str, str] = {}
+    for item in items:
         ref = item["contact"]
-        email = ref["email"]
-        created_at = ref.get("created_at") or item["at"]
-        contact = new.setdefault(
-            email, Contact(workspace=workspace, email=email, created_at=created_at)
+        at = ref.get("created_at") or item["at"]
+        created[ref["email"]] = min(at, created.get(ref["email"], at))
+        if ref.get("name"):
+            names[ref["email"]] = ref["name"]
+    emails = sorted(created)
+    with connection.cursor() as cursor:
+        # A conflict with the case-insensitive unique email is a contact that exists.
+        cursor.execute(
+            """
+            INSERT INTO rooms_contact
+                (id, workspace_id, email, name, job_title, internal, company_id, created_at)
+            SELECT gen_random_uuid(), %s, i.email, i.name, '', false, NULL, i.created_at
+            FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS i (email, name, created_at)
+            ORDER BY i.email
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                workspace.pk,
+                emails,
+                [names.get(e, "") for e in emails],
+                [created[e] for e in emails],
+            ],
         )
-        contact.created_at = min(contact.created_at, created_at)
-        contact.name = ref.get("name") or contact.name
-    # Conflicts with the case-insensitive unique email are contacts that already exist.
-    Contact.objects.bulk_create(new.values(), ignore_conflicts=True)
-    contacts = (
-        Contact.objects.for_workspace(workspace)
-        .annotate(email_key=Lower("email"))
-        .filter(email_key__in=new)
-    )
-    return {contact.email_key: contact for contact in contacts}
+
+
+# Contact events joined to their contact by email and their booking page by slug.
+_EVENTS_INSERT = _items_insert_sql(
+    "insights_contactevent",
+    {
+        "event_type": "text",
+        "email": "text",
+        "room": "uuid",
+        "slug": "text",
+        "occurred_at": "timestamptz",
+        "metadata": "jsonb",
+    },
+    {
+        "event_type": "i.event_type",
+        "contact_id": "c.id",
+        "room_id": "i.room",
+        "booking_page_id": "p.id",
+        "occurred_at": "i.occurred_at",
+        "metadata": "i.metadata",
+    },
+    """
+    JOIN rooms_contact c ON c.workspace_id = %(workspace)s AND lower(c.email) = i.email
+    LEFT JOIN insights_bookingpage p ON p.workspace_id = %(workspace)s AND p.slug = i.slug
+    """,
+)
+_RECORDINGS_INSERT = _items_insert_sql(
+    "insights_recording",
+    {"room": "uuid", "duration_seconds": "integer", "status": "text", "created_at": "timestamptz"},
+    {
+        "room_id": "i.room",
+        "duration_seconds": "i.duration_seconds",
+        "status": "i.status",
+        "created_at": "i.created_at",
+    },
+    "",
+)
+
+
+def _uuids(values: list) -> list[str | None]:
+    """Room ids (UUIDs or their text) as text for a ``uuid[]`` parameter."""
+    return [str(value) if value else None for value in values]
 
 
 @transaction.atomic  # all or nothing, also when called outside a request
 def workspace_activity_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> IngestResult:
     """Store a batch of ``contact_event`` and ``recording`` items (validated, client ids
-    distinct). Raises InvalidInput naming the item when a room is not the workspace's."""
+    distinct), in a fixed number of statements whatever the batch's size. Raises
+    InvalidInput naming the item when a room is not the workspace's."""
     _rooms_check(workspace, items)
     stored = _stored_client_ids(workspace, [i["id"] for i in items], ContactEvent, Recording)
     fresh = [item for item in items if item["id"] not in stored]
     events = [item for item in fresh if item["kind"] == "contact_event"]
-    accepted = 0
+    recordings = [item for item in fresh if item["kind"] == "recording"]
+    accepted: set[str] = set()
     if events:
-        contacts = _contacts_get_or_create(workspace, events)
+        _contacts_create(workspace, events)
         page_refs = [
             {"key": i["booking_page"]["slug"], "name": i["booking_page"].get("title")}
             for i in events
             if i.get("booking_page")
         ]
-        pages = _named_upsert(BookingPage, workspace, "slug", "title", page_refs)
-        accepted += _insert_new(
-            ContactEvent,
-            [
-                ContactEvent(
-                    workspace=workspace,
-                    client_id=item["id"],
-                    event_type=item["type"],
-                    contact=contacts[item["contact"]["email"]],
-                    room_id=item.get("room_id"),
-                    booking_page=pages[item["booking_page"]["slug"]]
-                    if item.get("booking_page")
-                    else None,
-                    occurred_at=item["at"],
-                    metadata=item.get("metadata", {}),
-                )
-                for item in events
-            ],
+        if page_refs:
+            _named_upsert(BookingPage, workspace, "slug", "title", page_refs)
+        accepted |= _items_insert(
+            workspace,
+            _EVENTS_INSERT,
+            events,
+            event_type=[item["type"] for item in events],
+            email=[item["contact"]["email"] for item in events],
+            room=_uuids([item.get("room_id") for item in events]),
+            slug=[(item.get("booking_page") or {}).get("slug") for item in events],
+            occurred_at=[item["at"] for item in events],
+            metadata=[json.dumps(item.get("metadata", {})) for item in events],
         )
-    accepted += _insert_new(
-        Recording,
-        [
-            Recording(
-                workspace=workspace,
-                client_id=item["id"],
-                room_id=item["room_id"],
-                duration_seconds=item["duration_seconds"],
-                status=item["status"],
-                created_at=item["at"],
-            )
-            for item in fresh
-            if item["kind"] == "recording"
-        ],
+    accepted |= _items_insert(
+        workspace,
+        _RECORDINGS_INSERT,
+        recordings,
+        room=_uuids([item["room_id"] for item in recordings]),
+        duration_seconds=[item["duration_seconds"] for item in recordings],
+        status=[item["status"] for item in recordings],
+        created_at=[item["at"] for item in recordings],
     )
-    return IngestResult(accepted=accepted, duplicates=len(items) - accepted)
+    return IngestResult(accepted=len(accepted), duplicates=len(items) - len(accepted))
 
 
 def chat_flows_name(*, workspace: Workspace, names: dict[str, str]) -> None:
