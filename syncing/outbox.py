@@ -328,7 +328,9 @@ def outbox_sweep() -> SweepResult:
             .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[: conf.get("SYNC_OUTBOX_SWEEP_BATCH")]
         )
-    OutboxMessage.objects.filter(pk__in=lost, next_attempt_at__lt=now).update(next_attempt_at=now)
+    OutboxMessage.objects.filter(
+        pk__in=lost, status=OutboxMessage.Status.PENDING, next_attempt_at__lt=now
+    ).update(next_attempt_at=now)
     resend = list(dict.fromkeys(recovered + lost))
     for message_id in resend:
         deliver_outbox_message.delay(message_id)
