@@ -448,37 +448,40 @@ def _viewership_by_target(room: dict, people: _People) -> dict[TargetKey, list[d
     """Viewership entries per step or action: one per viewer who viewed it or engaged with it
     (an engagement without a recorded view shows 0 seconds, 0 times viewed), ordered by the
     viewer's email; engagements (of any type but VIEW) oldest first. Two queries."""
-    entries: dict[tuple[TargetKey, ViewerKey], dict] = {}
+    by_target: dict[TargetKey, list[dict]] = defaultdict(list)
+    # Each row's entry is found by a key of ints (UUID.__hash__ is Python code, and a large
+    # room has tens of thousands of rows, most of them repeating an entry already made).
+    entries: dict[tuple, dict] = {}
 
-    def entry_for(step_id, action_id, person_columns: tuple) -> dict:
-        viewer_key, person = people.from_columns(person_columns)
-        key = (("step", step_id) if step_id else ("action", action_id), viewer_key)
+    def entry_for(step_id, action_id, person: list) -> dict:
+        contact_id = person[4]
+        key = (
+            step_id is None,
+            (step_id or action_id).int,
+            person[0],
+            None if contact_id is None else contact_id.int,
+        )
         entry = entries.get(key)
         if entry is None:
             entry = entries[key] = {
-                "user": person,
+                "user": people.from_columns(person)[1],
                 "durationInSeconds": 0,
                 "timesViewed": 0,
                 "engagements": [],
             }
+            by_target[("step", step_id) if step_id else ("action", action_id)].append(entry)
         return entry
 
-    for step_id, action_id, seconds, times, *person_columns in _VIEWERSHIP.tuples(
-        room_id=room["id"]
-    ):
-        entry = entry_for(step_id, action_id, person_columns)
+    for step_id, action_id, seconds, times, *person in _VIEWERSHIP.tuples(room_id=room["id"]):
+        entry = entry_for(step_id, action_id, person)
         entry["durationInSeconds"] = seconds
         entry["timesViewed"] = times
     # Views are summed into durationInSeconds and timesViewed, not listed (spec 000's example).
-    for step_id, action_id, type_, created_at, *person_columns in _ENGAGEMENTS.tuples(
-        room_id=room["id"]
-    ):
-        entry = entry_for(step_id, action_id, person_columns)
-        entry["engagements"].append({"type": type_, "createdAt": created_at})
+    for step_id, action_id, type_, created_at, *person in _ENGAGEMENTS.tuples(room_id=room["id"]):
+        entry_for(step_id, action_id, person)["engagements"].append(
+            {"type": type_, "createdAt": created_at}
+        )
 
-    by_target: dict[TargetKey, list[dict]] = defaultdict(list)
-    for (target, _viewer), entry in entries.items():
-        by_target[target].append(entry)
     for target_entries in by_target.values():
         target_entries.sort(key=lambda entry: entry["user"].email)
         for entry in target_entries:
