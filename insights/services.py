@@ -14,6 +14,7 @@ The rollups (insights.rollups) follow every insert in the same transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,6 @@ from insights.models import (
     FlowTrigger,
     Recording,
 )
-from rooms.models import Room
 from workspaces.models import Workspace
 
 
@@ -39,17 +39,25 @@ class IngestResult:
     duplicates: int
 
 
-def _stored_client_ids(workspace: Workspace, ids: list[str], *models) -> set[str]:
-    """Which of ``ids`` are stored in any of the ``models``' tables (one query)."""
+def _known(
+    workspace: Workspace, ids: list[str], *models, rooms: list[str] | None = None
+) -> tuple[set[str], set[str]]:
+    """Which of ``ids`` are stored in any of the ``models``' tables, and which of the room ids
+    ``rooms`` (text) are rooms of the workspace: one query, one round trip a batch."""
     quote = connection.ops.quote_name
     sql = " UNION ALL ".join(
-        f"SELECT client_id FROM {quote(model._meta.db_table)}"
-        " WHERE workspace_id = %s AND client_id = ANY(%s::text[])"
-        for model in models
+        [
+            f"SELECT false, client_id FROM {quote(model._meta.db_table)}"
+            " WHERE workspace_id = %s AND client_id = ANY(%s::text[])"
+            for model in models
+        ]
+        + ["SELECT true, id::text FROM rooms_room WHERE workspace_id = %s AND id = ANY(%s::uuid[])"]
     )
+    params = [value for _ in models for value in (workspace.pk, ids)] + [workspace.pk, rooms or []]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for _ in models for value in (workspace.pk, ids)])
-        return {client_id for (client_id,) in cursor.fetchall()}
+        cursor.execute(sql, params)
+        known = cursor.fetchall()
+    return {key for room, key in known if not room}, {key for room, key in known if room}
 
 
 def _named_upsert(
@@ -57,29 +65,40 @@ def _named_upsert(
 ) -> None:
     """Create rows by ``key_field`` from references ``{"key", "name"?}``; a name given
     by a later reference renames the row, a reference without one leaves the name alone.
-    Rows created without a name are named after their key if the model requires a name."""
+    Rows created without a name are named after their key if the model requires a name.
+    One statement in key order (the rows' locks too, so that concurrent batches wait for
+    each other instead of deadlocking), writing only the rows that change; the model's other
+    fields take their defaults."""
     names: dict[str, str | None] = {}
     for ref in sorted(refs, key=lambda ref: ref["key"]):
         if ref.get("name") or ref["key"] not in names:
-            names[ref["key"]] = ref.get("name")
-    name_may_be_blank = model._meta.get_field(name_field).blank
-
-    def row(key: str, name: str | None):
-        name = name or ("" if name_may_be_blank else key)
-        return model(workspace=workspace, **{key_field: key, name_field: name})
-
-    # Every row first (a new one takes its name, or its key), then the renames: each
-    # statement in key order, so that concurrent batches take the rows' locks in one order.
-    model.objects.bulk_create(
-        [row(key, name) for key, name in names.items()], ignore_conflicts=True
-    )
-    named = [row(key, name) for key, name in names.items() if name]
-    if named:
-        model.objects.bulk_create(
-            named,
-            update_conflicts=True,
-            unique_fields=["workspace", key_field],
-            update_fields=[name_field],
+            names[ref["key"]] = ref.get("name") or None
+    quote = connection.ops.quote_name
+    key, name = (quote(model._meta.get_field(f).column) for f in (key_field, name_field))
+    others = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in ("workspace", key_field, name_field)
+    ]
+    columns = "".join(f", {quote(field.column)}" for field in others)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {quote(model._meta.db_table)} AS t (workspace_id, {key}, {name}{columns})
+            SELECT %s, i.key, COALESCE(i.name, %s, i.key){", %s" * len(others)}
+            FROM unnest(%s::text[], %s::text[]) AS i (key, name)
+            ORDER BY i.key
+            ON CONFLICT (workspace_id, {key}) DO UPDATE SET {name} = EXCLUDED.{name}
+            WHERE EXCLUDED.{key} = ANY(%s::text[]) AND t.{name} <> EXCLUDED.{name}
+            """,
+            [
+                workspace.pk,
+                "" if model._meta.get_field(name_field).blank else None,
+                *(field.get_db_prep_save(field.get_default(), connection) for field in others),
+                list(names),
+                list(names.values()),
+                [k for k, n in names.items() if n],
+            ],
         )
 
 
@@ -187,7 +206,7 @@ class ChatIngestResult(IngestResult):
 def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> ChatIngestResult:
     """Store a batch of ``message`` and ``trigger`` items (validated, client ids distinct), in
     a fixed number of statements whatever the batch's size."""
-    stored = _stored_client_ids(workspace, [i["id"] for i in items], ChatMessage, FlowTrigger)
+    stored, _ = _known(workspace, [i["id"] for i in items], ChatMessage, FlowTrigger)
     fresh = [item for item in items if item["id"] not in stored]
     accepted: set[str] = set()
     if fresh:
@@ -215,15 +234,11 @@ def chat_events_ingest(*, workspace: Workspace, items: list[dict[str, Any]]) -> 
     )
 
 
-def _rooms_check(workspace: Workspace, items: list[dict[str, Any]]) -> None:
-    """Every ``room_id`` must be a room of the workspace (one query); else a 400 naming the
+def _rooms_check(items: list[dict[str, Any]], found: set[str]) -> None:
+    """Every ``room_id`` must be one of ``found`` (the workspace's); else a 400 naming the
     first item that points elsewhere."""
-    wanted = {item["room_id"] for item in items if item.get("room_id")}
-    found = set(
-        Room.objects.for_workspace(workspace).filter(id__in=wanted).values_list("id", flat=True)
-    )
     for index, item in enumerate(items):
-        if item.get("room_id") and item["room_id"] not in found:
+        if item.get("room_id") and str(item["room_id"]).lower() not in found:
             raise invalid_field(f"events.{index}.roomId", "No room with this id in the workspace.")
 
 
@@ -298,7 +313,7 @@ _RECORDINGS_INSERT = _items_insert_sql(
 )
 
 
-def _uuids(values: list) -> list[str | None]:
+def _uuids(values: Iterable) -> list[str | None]:
     """Room ids (UUIDs or their text) as text for a ``uuid[]`` parameter."""
     return [str(value) if value else None for value in values]
 
@@ -308,8 +323,11 @@ def workspace_activity_ingest(*, workspace: Workspace, items: list[dict[str, Any
     """Store a batch of ``contact_event`` and ``recording`` items (validated, client ids
     distinct), in a fixed number of statements whatever the batch's size. Raises
     InvalidInput naming the item when a room is not the workspace's."""
-    _rooms_check(workspace, items)
-    stored = _stored_client_ids(workspace, [i["id"] for i in items], ContactEvent, Recording)
+    rooms = _uuids({item.get("room_id") for item in items} - {None})
+    stored, found = _known(
+        workspace, [i["id"] for i in items], ContactEvent, Recording, rooms=rooms
+    )
+    _rooms_check(items, found)
     fresh = [item for item in items if item["id"] not in stored]
     events = [item for item in fresh if item["kind"] == "contact_event"]
     recordings = [item for item in fresh if item["kind"] == "recording"]

@@ -304,9 +304,9 @@ def test_query_count_does_not_grow_with_the_batch(cast, room, django_assert_max_
             recording(f"r{n}", rooms[n % 5]),
         )
     ]
-    # room check, id check, contact insert, page insert + rename, 2 inserts (joined to
-    # their contact and page in SQL: nothing is read back), the request's and the service's
-    # savepoints and their releases
-    with django_assert_max_num_queries(11):
+    # room and id check, contact insert, page upsert, 2 inserts (joined to their contact and
+    # page in SQL: nothing is read back), the request's and the service's savepoints and
+    # their releases
+    with django_assert_max_num_queries(9):
         response = client.post(url(cast.workspace), {"events": big}, format="json")
     assert response.json() == {"accepted": 450, "duplicates": 0}
