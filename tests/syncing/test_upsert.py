@@ -198,8 +198,8 @@ def test_the_webinar_pull_writes_each_contact_once_with_its_name(
 @pytest.mark.skipif(os.environ.get("UPSERT_ON_SQLITE") == "1", reason="is the SQLite run")
 def test_the_same_tests_and_the_rooms_pull_pass_on_sqlite(tmp_path):
     """flowsync's default database is SQLite: this file and the rooms pull's main tests (the
-    database equal to upstream, a second run writing nothing, a changed room rewritten) in a
-    child pytest on a SQLite database."""
+    database equal to upstream, a second run writing nothing, a changed room rewritten, only
+    its changed rows) in a child pytest on a SQLite database."""
     env = os.environ | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'flowsync.sqlite3'}",
         "UPSERT_ON_SQLITE": "1",
@@ -209,6 +209,7 @@ def test_the_same_tests_and_the_rooms_pull_pass_on_sqlite(tmp_path):
         "tests/syncing/test_rooms_pull.py::test_a_full_sync_makes_the_database_equal_to_the_upstream",
         "tests/syncing/test_rooms_pull.py::test_a_second_run_writes_nothing_and_counts_everything_unchanged",
         "tests/syncing/test_rooms_pull.py::test_a_room_changed_upstream_is_rewritten_to_match",
+        "tests/syncing/test_rooms_pull.py::test_a_changed_room_rewrites_only_the_rows_that_changed",
     ]
     child = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--create-db", *tests],

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.db import models
 
-from rooms.models import Access, Action, Contact, Engagement, Room, Section, Step
+from rooms.models import Action, Contact, Engagement, Room, Section, Step
 from syncing.errors import RecordError
 
 STEP = "step"
@@ -265,11 +265,3 @@ def _activity(room: PulledRoom, check: _Checker, target: tuple[str, str], entrie
                     created_at=engagement["createdAt"],
                 )
             )
-
-
-def access_for(visible: bool, current: str | None) -> str:
-    """Upstream knows only visible or not: a hidden part is ``hidden``; a visible one keeps a
-    local restricted/locked access, else is ``visible``."""
-    if not visible:
-        return Access.HIDDEN
-    return current if current in (Access.RESTRICTED, Access.LOCKED) else Access.VISIBLE

@@ -150,12 +150,12 @@ def _slug(room: PulledRoom) -> str:
 
 
 def _access(visible: bool) -> str:
-    """Upstream knows only visible or not; the update keeps a local restricted/locked access
-    of a visible part (``_KEEP_LOCAL_ACCESS``)."""
     return Access.VISIBLE if visible else Access.HIDDEN
 
 
 def _keep_local_access(table: str) -> str:
+    """Upstream knows only visible or not: a hidden part is ``hidden``; a visible one keeps a
+    local restricted/locked access, else is ``visible``."""
     return (
         f"CASE WHEN EXCLUDED.access = '{Access.HIDDEN}' THEN '{Access.HIDDEN}' "
         f"WHEN {table}.access IN ('{Access.RESTRICTED}', '{Access.LOCKED}') "
