@@ -22,6 +22,7 @@ from django.db.models.functions import Lower
 from rooms.models import Room
 from rooms.services import room_create
 from syncing.crm.links import room_deal_field, rooms_linked
+from syncing.crm.types import Deal
 from syncing.models import Connection, CrmDeal, DealRoom, DealRoomRule
 from workspaces.models import User
 
@@ -44,7 +45,7 @@ def _first_valid_email(emails: Sequence[str]) -> str | None:
 
 
 def deal_room_create(
-    *, connection: Connection, deal: CrmDeal, template: Room, owner: User | None
+    *, connection: Connection, deal: CrmDeal | Deal, template: Room, owner: User | None
 ) -> Room | None:
     """Claim the deal and create its room in one transaction. None when the deal already has
     its room (someone else's claim won)."""
@@ -74,10 +75,13 @@ def deal_room_create(
         return None
 
 
-def deals_autocreate_rooms(*, connection: Connection, deals: Sequence[CrmDeal]) -> list[Room]:
-    """Create the rooms the connection's enabled rules ask for, for deals (just stored) in a
-    rule's stage that have no room yet: neither an auto-created one nor one linked by hand.
-    Queries: three to look up, then one room creation per new room."""
+def deals_autocreate_rooms(
+    *, connection: Connection, deals: Sequence[CrmDeal | Deal]
+) -> list[Room]:
+    """Create the rooms the connection's enabled rules ask for, for deals just stored (rows, or
+    the deals as deals_store stored them) in a rule's stage that have no room yet: neither an
+    auto-created one nor one linked by hand. Queries: three to look up, then one room creation
+    per new room."""
     rules = {
         rule.stage: rule
         for rule in DealRoomRule.objects.filter(connection=connection, enabled=True).select_related(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from itertools import batched
 
 from django.db import transaction
@@ -44,21 +45,43 @@ _STORED_FIELDS = (
     "contact_emails",
     "properties",
 )
+_NAME_MAX, _STAGE_MAX, _CURRENCY_MAX, _EMAIL_MAX = (
+    CrmDeal._meta.get_field(name).max_length
+    for name in ("name", "stage", "currency", "owner_email")
+)
 # The staged columns (syncing.upsert): the stored fields, the upstream id and the hash.
 _COLUMNS = {
     name: CrmDeal._meta.get_field(name) for name in ("upstream_id", *_STORED_FIELDS, "content_hash")
 }
 
 
+def _fitted(deal: Deal) -> Deal:
+    """The deal with its texts cut to their columns' lengths, as it is stored."""
+    if (
+        len(deal.name) <= _NAME_MAX
+        and len(deal.stage) <= _STAGE_MAX
+        and len(deal.currency) <= _CURRENCY_MAX
+        and len(deal.owner_email) <= _EMAIL_MAX
+    ):
+        return deal
+    return replace(
+        deal,
+        name=deal.name[:_NAME_MAX],
+        stage=deal.stage[:_STAGE_MAX],
+        currency=deal.currency[:_CURRENCY_MAX],
+        owner_email=deal.owner_email[:_EMAIL_MAX],
+    )
+
+
 def _row(connection: Connection, deal: Deal) -> dict:
-    """The stored values of one deal, with the hash of its content."""
+    """The stored values of one (fitted) deal, with the hash of its content."""
     row = {
         "upstream_id": deal.upstream_id,
-        "name": deal.name[:255],
-        "stage": deal.stage[:128],
+        "name": deal.name,
+        "stage": deal.stage,
         "amount": deal.amount,
-        "currency": deal.currency[:8],
-        "owner_email": deal.owner_email[:254],
+        "currency": deal.currency,
+        "owner_email": deal.owner_email,
         "close_date": deal.close_date,
         "upstream_modified_at": deal.modified_at,
         "archived": deal.archived,
@@ -71,21 +94,24 @@ def _row(connection: Connection, deal: Deal) -> dict:
     return row
 
 
-def _store_batch(run: RunRecorder, deals: list[Deal]) -> list[CrmDeal]:
+def _store_batch(run: RunRecorder, deals: list[Deal]) -> list[Deal]:
     """Upsert one batch (a read of the known hashes and stages, then one statement through
-    syncing.upsert writing only the new and changed deals); returns the rows that are new or
-    changed stage (they "entered" it)."""
+    syncing.upsert writing only the new and changed deals); returns the deals, as stored,
+    that are new or changed stage (they "entered" it)."""
     connection = run.connection
     # The last copy of a deal read twice in one batch wins (one upsert may not touch a row
     # twice).
-    rows = {deal.upstream_id: _row(connection, deal) for deal in deals}
+    fitted = {deal.upstream_id: _fitted(deal) for deal in deals}
+    rows = {upstream_id: _row(connection, deal) for upstream_id, deal in fitted.items()}
     known = {
         upstream_id: (content_hash, stage)
         for upstream_id, content_hash, stage in CrmDeal.objects.filter(
             workspace_id=connection.workspace_id,
             provider=connection.provider,
             upstream_id__in=rows.keys(),
-        ).values_list("upstream_id", "content_hash", "stage")
+        )
+        .order_by()
+        .values_list("upstream_id", "content_hash", "stage")
     }
     changed = [
         row
@@ -110,7 +136,7 @@ def _store_batch(run: RunRecorder, deals: list[Deal]) -> list[CrmDeal]:
             touch=["updated_at"],
         )
     return [
-        CrmDeal(workspace_id=connection.workspace_id, connection=connection, **row)
+        fitted[row["upstream_id"]]
         for row in changed
         if row["upstream_id"] not in known or known[row["upstream_id"]][1] != row["stage"]
     ]
@@ -130,8 +156,9 @@ def deals_store(run: RunRecorder, deals: Iterable[Deal | RecordError]) -> None:
                 run.record_failure(item)
             else:
                 valid.append(item)
-        if valid:
-            with transaction.atomic():
+        # The run's counts are saved with the rows they count: one commit per batch.
+        with transaction.atomic():
+            if valid:
                 entered = _store_batch(run, valid)
                 deals_autocreate_rooms(connection=run.connection, deals=entered)
-        run.checkpoint()
+            run.checkpoint()
