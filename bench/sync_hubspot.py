@@ -2,7 +2,8 @@
 baseline.
 
 Fills the fake with N deals (each with one contact, one of 20 owners, an amount, a currency and
-a close date; one in 50 archived), then alternates, ``--pairs`` times: flowsync's ``deals``
+a close date; one in 50 archived), pulls them once untimed and ANALYZEs the deals table
+(``analyzed_after``), then alternates, ``--pairs`` times: flowsync's ``deals``
 stream (the first pull of a new connection, which reads every deal, as a worker runs it;
 creating the workspaces and deleting them afterwards is outside the timings) and a baseline
 that makes the same calls with ``requests`` (the searches by ascending id, each page's contact
@@ -38,6 +39,7 @@ import django  # noqa: E402
 django.setup()
 
 import requests  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from bench.baseline import alternate, copy_json, print_pair  # noqa: E402
 from syncing.models import Connection, CrmDeal, SyncRun  # noqa: E402
@@ -174,13 +176,25 @@ def baseline_pull(fake: FakeHubSpot) -> tuple[int, int]:
     return calls, copy_json(rows, "bench_deals")
 
 
+def analyzed_after(warm_up) -> None:
+    """Run ``warm_up`` (not timed), then ANALYZE the deals table, as autovacuum does on a
+    production database as it fills: without statistics (a scratch database, or a server
+    running without autovacuum) the planner takes a workspace for empty, and each page's read
+    of the stored hashes walks all the workspace's deals instead of looking up the page's."""
+    warm_up()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(CrmDeal._meta.db_table)}")
+
+
 def measure(deals: int, pairs: int) -> dict:
     """Per side: medians over ``pairs`` alternating runs (bench.baseline.alternate), upstream
     calls and deals stored."""
     fake = FakeHubSpot().start()
     populate(fake, deals)
-    connections = [fresh_connection(fake, index) for index in range(pairs)]
+    *connections, warm_up = [fresh_connection(fake, index) for index in range(pairs + 1)]
     try:
+        analyzed_after(lambda: flowsync_pull(warm_up))
         measured = alternate(
             {
                 "flowsync": lambda index: flowsync_pull(connections[index]),
@@ -190,7 +204,8 @@ def measure(deals: int, pairs: int) -> dict:
         )
     finally:
         fake.stop()
-        Workspace.objects.filter(pk__in=[conn.workspace_id for conn in connections]).delete()
+        workspaces = [conn.workspace_id for conn in [*connections, warm_up]]
+        Workspace.objects.filter(pk__in=workspaces).delete()
     for figures in measured.values():
         figures["calls"], figures["deals"] = figures.pop("result")
     return measured
